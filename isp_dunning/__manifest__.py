@@ -1,0 +1,32 @@
+{
+    "name": "ISP Dunning",
+    "summary": "Automatic dunning (Mahnwesen) with fees, statutory interest, "
+    "reminder templates, letters, collection handover and portal blocking",
+    "version": "18.0.1.0.0",
+    "category": "Accounting/Accounting",
+    "license": "LGPL-3",
+    "author": "isp_dunning",
+    "website": "https://github.com/isp-dunning/isp_dunning",
+    "depends": ["account", "portal", "mail"],
+    "external_dependencies": {"python": ["jinja2", "python-dateutil"]},
+    "data": [
+        "security/isp_dunning_security.xml",
+        "security/ir.model.access.csv",
+        "data/ir_sequence_data.xml",
+        "data/isp_dunning_base_rate_data.xml",
+        "data/isp_dunning_level_data.xml",
+        "data/ir_cron_data.xml",
+        "views/isp_dunning_level_views.xml",
+        "views/isp_dunning_notice_views.xml",
+        "views/isp_dunning_run_views.xml",
+        "views/isp_dunning_base_rate_views.xml",
+        "views/account_move_views.xml",
+        "views/res_partner_views.xml",
+        "views/res_config_settings_views.xml",
+        "wizard/isp_dunning_preview_wizard_views.xml",
+        "views/isp_dunning_menus.xml",
+    ],
+    "demo": [
+        "demo/isp_dunning_demo.xml",
+    ],
+}

@@ -1,0 +1,345 @@
+"""What one dunning run does for one customer, decided from plain data.
+
+The Odoo layer reads the customer's open receivable items and invoices,
+hands them to :func:`plan_customer` and books what comes back. Nothing here
+touches the database, so every rule can be tested on its own.
+
+Rules (German practice, § 286/288 BGB):
+
+* an invoice is overdue when one of its open instalments is past its due
+  date; only the open residual of the overdue instalments is dunned;
+* open credit notes and unreconciled payments are netted: a customer whose
+  net overdue balance does not exceed the tolerance gets no notice;
+* an invoice moves at most one level per run (see ``escalation``);
+* one notice per customer and currency; its level is the highest new level;
+  the customer's other overdue invoices are listed as still open;
+* the notice level's fee is charged once per notice, the business lump sum
+  once per invoice, interest for the days since the last charge.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from . import escalation
+from .interest import compute_interest
+from .money import round_money
+
+FINE = Decimal("0.0000001")
+
+
+@dataclass(frozen=True)
+class LevelConfig:
+    """A dunning level with what it charges and triggers."""
+
+    level: escalation.Level
+    fee_amount: Decimal = Decimal("0")
+    interest_mode: str = "none"
+    interest_rate: Decimal = Decimal("0")
+    b2b_flat_fee: bool = False
+    block_portal: bool = False
+    announce_portal_block: bool = False
+    collection_handover: bool = False
+
+    @property
+    def id(self):
+        return self.level.id
+
+    @property
+    def sort_key(self):
+        return (self.level.sequence, self.level.id)
+
+
+@dataclass(frozen=True)
+class OpenItem:
+    """One open receivable line (an instalment, a credit note, a payment)."""
+
+    move_id: int
+    currency: object
+    residual: Decimal
+    due_date: date | None = None
+
+
+@dataclass(frozen=True)
+class Invoice:
+    """Dunning state of one posted customer invoice."""
+
+    move_id: int
+    level_id: int | None = None
+    last_notice_date: date | None = None
+    first_notice_date: date | None = None
+    interest_until: date | None = None
+    lump_sum_charged: bool = False
+    paused_until: date | None = None
+    handed_over: bool = False
+    excluded: bool = False  # e.g. a fee document when those are not dunned
+
+
+@dataclass(frozen=True)
+class Customer:
+    partner_id: int
+    is_business: bool = False
+    excluded: bool = False
+
+
+@dataclass(frozen=True)
+class Settings:
+    today: date
+    tolerance: Decimal = Decimal("0")
+    interest_start: str = "due_date"  # or "first_notice"
+    payment_days: int = 10
+    lump_sum: Decimal = Decimal("40.00")  # § 288 (5) BGB, company currency
+    base_rates: tuple = ()
+    # per currency: units of that currency for one unit of company currency
+    rates: dict = field(default_factory=dict)
+    # per currency: rounding step, e.g. Decimal('0.01')
+    precisions: dict = field(default_factory=dict)
+
+    def precision(self, currency):
+        return self.precisions.get(currency, Decimal("0.01"))
+
+    def convert(self, amount, currency):
+        """Company-currency amount in ``currency``, rounded."""
+        rate = self.rates.get(currency, Decimal("1"))
+        return round_money(Decimal(amount) * rate, self.precision(currency))
+
+
+@dataclass(frozen=True)
+class LinePlan:
+    move_id: int
+    escalated: bool
+    new_level_id: int | None
+    due_date: date
+    days_overdue: int
+    amount_open: Decimal
+    interest_amount: Decimal = Decimal("0")
+    interest_from: date | None = None
+    interest_to: date | None = None
+    interest_days: int = 0
+    interest_segments: tuple = ()
+    lump_sum: Decimal = Decimal("0")
+
+
+@dataclass(frozen=True)
+class NoticePlan:
+    partner_id: int
+    currency: object
+    level: LevelConfig
+    date: date
+    deadline: date
+    lines: tuple
+    fee_amount: Decimal
+    lump_sum_amount: Decimal
+    interest_amount: Decimal
+    amount_open: Decimal
+
+    @property
+    def amount_total_due(self):
+        return self.amount_open + self.fee_amount + self.lump_sum_amount + self.interest_amount
+
+    @property
+    def charges(self):
+        return self.fee_amount + self.lump_sum_amount + self.interest_amount
+
+    @property
+    def escalated_move_ids(self):
+        return tuple(line.move_id for line in self.lines if line.escalated)
+
+
+@dataclass
+class CustomerPlan:
+    """Everything a run decides for one customer."""
+
+    notices: list = field(default_factory=list)
+    # move_id -> next date the invoice escalates (None: nothing more to do)
+    next_dates: dict = field(default_factory=dict)
+    skipped: list = field(default_factory=list)  # (move_id or None, reason)
+
+
+def _overdue_invoices(items, invoices, today, tolerance):
+    """Per invoice: (earliest overdue due date, overdue items), for invoices
+    whose overdue residual exceeds the tolerance."""
+    by_move = {}
+    for item in items:
+        if item.move_id not in invoices or item.residual <= 0:
+            continue
+        if item.due_date is None or item.due_date >= today:
+            continue
+        by_move.setdefault(item.move_id, []).append(item)
+    result = {}
+    for move_id, overdue in by_move.items():
+        amount = sum((i.residual for i in overdue), Decimal("0"))
+        if amount > tolerance:
+            result[move_id] = (min(i.due_date for i in overdue), overdue)
+    return result
+
+
+def _interest_for(invoice, overdue_items, level, customer, settings, precision):
+    """Interest on the overdue instalments since the last charge, rounded once."""
+    today = settings.today
+    if level.interest_mode == "none":
+        return None
+    total = Decimal("0")
+    segments = []
+    starts = []
+    for item in overdue_items:
+        if invoice.interest_until:
+            start = max(invoice.interest_until, item.due_date)
+        elif settings.interest_start == "first_notice":
+            start = invoice.first_notice_date or today
+        else:
+            start = item.due_date
+        result = compute_interest(
+            item.residual,
+            start,
+            today,
+            level.interest_mode,
+            rate=level.interest_rate,
+            base_rates=settings.base_rates,
+            is_business=customer.is_business,
+            precision=FINE,
+        )
+        total += result.amount
+        segments.extend(result.segments)
+        if result.segments:
+            starts.append(result.segments[0].date_from)
+    if not segments:
+        return None
+    return {
+        "amount": round_money(total, precision),
+        "date_from": min(starts),
+        "date_to": today,
+        "days": (today - min(starts)).days + 1,
+        "segments": tuple(segments),
+    }
+
+
+def plan_customer(customer, items, invoices, levels, settings):
+    """Decide one run for one customer.
+
+    :param customer: :class:`Customer`
+    :param items: open receivable :class:`OpenItem` of the customer (all
+        currencies; negative residuals are credits and payments)
+    :param invoices: ``{move_id: Invoice}`` for the customer's open invoices
+    :param levels: the company's :class:`LevelConfig` in ladder order
+    :param settings: :class:`Settings`
+    :returns: :class:`CustomerPlan`
+    """
+    plan = CustomerPlan()
+    today = settings.today
+    if customer.excluded or not levels:
+        plan.skipped.append((None, "customer excluded from dunning"))
+        return plan
+    ladder = [config.level for config in levels]
+    by_id = {config.id: config for config in levels}
+    currencies = []
+    for item in items:
+        if item.currency not in currencies:
+            currencies.append(item.currency)
+
+    for currency in currencies:
+        precision = settings.precision(currency)
+        tolerance = settings.convert(settings.tolerance, currency)
+        currency_items = [i for i in items if i.currency == currency]
+        dunnable = {
+            move_id: inv
+            for move_id, inv in invoices.items()
+            if not inv.excluded and not inv.handed_over
+        }
+        overdue = _overdue_invoices(currency_items, dunnable, today, tolerance)
+        active = {}
+        for move_id, (due_date, overdue_items) in overdue.items():
+            invoice = dunnable[move_id]
+            if invoice.paused_until and invoice.paused_until >= today:
+                plan.skipped.append((move_id, "paused"))
+                continue
+            active[move_id] = (due_date, overdue_items)
+        credits = sum((-i.residual for i in currency_items if i.residual < 0), Decimal("0"))
+        open_amounts = [sum((i.residual for i in its), Decimal("0")) for _d, its in active.values()]
+        if not active or not escalation.net_balance_positive(open_amounts, [credits], tolerance):
+            if active:
+                plan.skipped.append((None, "net balance covered by credits"))
+            continue
+
+        escalations = {}
+        for move_id, (due_date, _items) in active.items():
+            invoice = dunnable[move_id]
+            step = escalation.next_level(
+                ladder, invoice.level_id, due_date, invoice.last_notice_date, today
+            )
+            if step is not None:
+                escalations[move_id] = by_id[step.id]
+
+        for move_id, (due_date, _items) in active.items():
+            invoice = dunnable[move_id]
+            if move_id in escalations:
+                plan.next_dates[move_id] = escalation.next_date(
+                    ladder, escalations[move_id].id, due_date, today
+                )
+            else:
+                plan.next_dates[move_id] = escalation.next_date(
+                    ladder, invoice.level_id, due_date, invoice.last_notice_date
+                )
+        if not escalations:
+            continue
+
+        level = max(escalations.values(), key=lambda config: config.sort_key)
+        lines = []
+        lump_total = Decimal("0")
+        interest_total = Decimal("0")
+        for move_id, (due_date, overdue_items) in sorted(
+            active.items(), key=lambda kv: (kv[1][0], kv[0])
+        ):
+            invoice = dunnable[move_id]
+            amount_open = sum((i.residual for i in overdue_items), Decimal("0"))
+            interest = _interest_for(invoice, overdue_items, level, customer, settings, precision)
+            lump_sum = Decimal("0")
+            if level.b2b_flat_fee and customer.is_business and not invoice.lump_sum_charged:
+                lump_sum = settings.convert(settings.lump_sum, currency)
+            new_level = escalations.get(move_id)
+            lines.append(
+                LinePlan(
+                    move_id=move_id,
+                    escalated=new_level is not None,
+                    new_level_id=new_level.id if new_level else invoice.level_id,
+                    due_date=due_date,
+                    days_overdue=(today - due_date).days,
+                    amount_open=round_money(amount_open, precision),
+                    interest_amount=interest["amount"] if interest else Decimal("0"),
+                    interest_from=interest["date_from"] if interest else None,
+                    interest_to=interest["date_to"] if interest else None,
+                    interest_days=interest["days"] if interest else 0,
+                    interest_segments=interest["segments"] if interest else (),
+                    lump_sum=lump_sum,
+                )
+            )
+            lump_total += lump_sum
+            if interest:
+                interest_total += interest["amount"]
+        plan.notices.append(
+            NoticePlan(
+                partner_id=customer.partner_id,
+                currency=currency,
+                level=level,
+                date=today,
+                deadline=today + timedelta(days=settings.payment_days),
+                lines=tuple(lines),
+                fee_amount=settings.convert(level.fee_amount, currency),
+                lump_sum_amount=lump_total,
+                interest_amount=interest_total,
+                amount_open=sum((line.amount_open for line in lines), Decimal("0")),
+            )
+        )
+    return plan
+
+
+def describe_segments(segments, lang="de"):
+    """'46 Tage zu 7,27 %, 45 Tage zu 6,27 %' for a notice line."""
+    parts = []
+    for segment in segments:
+        rate = f"{segment.rate:.2f}"
+        if lang.startswith("de"):
+            parts.append(f"{segment.days} Tage zu {rate.replace('.', ',')} %")
+        else:
+            parts.append(f"{segment.days} days at {rate} %")
+    return ", ".join(parts)

@@ -1,0 +1,113 @@
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+
+class AccountMove(models.Model):
+    _inherit = "account.move"
+
+    dunning_level_id = fields.Many2one(
+        "isp.dunning.level",
+        copy=False,
+        index="btree_not_null",
+        readonly=True,
+        tracking=True,
+    )
+    dunning_first_date = fields.Date(string="First Reminder", copy=False, readonly=True)
+    dunning_last_date = fields.Date(string="Last Reminder", copy=False, readonly=True)
+    dunning_next_date = fields.Date(
+        string="Next Reminder",
+        copy=False,
+        readonly=True,
+        help="When the next dunning level becomes due (as of the last run).",
+    )
+    dunning_blocked_until = fields.Date(
+        string="Dunning Paused Until",
+        copy=False,
+        tracking=True,
+        help="No reminders until this date, e.g. while the invoice is disputed "
+        "or a payment was promised.",
+    )
+    dunning_block_reason = fields.Selection(
+        [("dispute", "Dispute"), ("promise", "Payment promise"), ("other", "Other")],
+        string="Pause Reason",
+        copy=False,
+        tracking=True,
+    )
+    dunning_notice_ids = fields.Many2many(
+        "isp.dunning.notice",
+        "isp_dunning_notice_account_move_rel",
+        "move_id",
+        "notice_id",
+        copy=False,
+        readonly=True,
+    )
+    dunning_notice_count = fields.Integer(compute="_compute_dunning_notice_count")
+    dunning_interest_until = fields.Date(
+        string="Interest Charged Until",
+        copy=False,
+        readonly=True,
+        help="Default interest has been charged up to and including this day.",
+    )
+    dunning_lump_sum_charged = fields.Boolean(
+        string="Lump Sum Charged",
+        copy=False,
+        readonly=True,
+        help="The 40 EUR lump sum of § 288 (5) BGB was charged for this invoice.",
+    )
+    dunning_handed_over = fields.Boolean(
+        string="Handed Over to Collection", copy=False, readonly=True, tracking=True
+    )
+    dunning_handover_date = fields.Date(copy=False, readonly=True)
+    dunning_fee_notice_id = fields.Many2one(
+        "isp.dunning.notice",
+        string="Fees of Notice",
+        copy=False,
+        readonly=True,
+        index="btree_not_null",
+        help="This document books the fees and interest of that notice.",
+    )
+
+    @api.depends("dunning_notice_ids")
+    def _compute_dunning_notice_count(self):
+        for move in self:
+            move.dunning_notice_count = len(move.dunning_notice_ids)
+
+    @api.constrains("dunning_blocked_until", "dunning_block_reason")
+    def _check_dunning_block(self):
+        for move in self:
+            if move.dunning_blocked_until and not move.dunning_block_reason:
+                raise ValidationError(
+                    self.env._(
+                        "Invoice %s: say why dunning is paused (dispute, payment "
+                        "promise or other).",
+                        move.display_name,
+                    )
+                )
+
+    def _dunning_leave(self):
+        """Invoices that are paid, credited or no longer open leave dunning;
+        their notices stay as history."""
+        leaving = self.filtered(
+            lambda m: (
+                m.dunning_level_id
+                and (
+                    m.payment_state in ("paid", "in_payment", "reversed")
+                    or m.currency_id.is_zero(m.amount_residual)
+                )
+            )
+        )
+        if not leaving:
+            return leaving
+        leaving.write({"dunning_level_id": False, "dunning_next_date": False})
+        for move in leaving:
+            move.message_post(body=self.env._("Paid: the invoice left dunning."))
+        leaving.commercial_partner_id._dunning_refresh_level()
+        return leaving
+
+    def action_view_dunning_notices(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "isp_dunning.action_isp_dunning_notice"
+        )
+        action["domain"] = [("move_ids", "in", self.ids)]
+        return action

@@ -1,0 +1,104 @@
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.fields import Command
+
+
+class IspDunningDemo(models.AbstractModel):
+    """Builds the demo book: posted invoices in every dunning situation,
+    dated relative to the day the demo is installed."""
+
+    _name = "isp.dunning.demo"
+    _description = "Dunning Demo Data"
+
+    @api.model
+    def _create_demo_invoices(self):
+        company = self.env.ref("base.main_company")
+        env = self.with_company(company).env
+        journal = env["account.journal"].search(
+            [("type", "=", "sale"), ("company_id", "=", company.id)], limit=1
+        )
+        if not journal:
+            return  # no chart of accounts yet: nothing can be invoiced
+        today = fields.Date.context_today(self)
+        product = env.ref("isp_dunning.demo_product_internet")
+        term_14 = env["account.payment.term"].create(
+            {
+                "name": "14 days (demo)",
+                "line_ids": [
+                    Command.create({"value": "percent", "value_amount": 100, "nb_days": 14})
+                ],
+            }
+        )
+        term_split = env["account.payment.term"].create(
+            {
+                "name": "50 % in 14 days, 50 % in 44 days (demo)",
+                "line_ids": [
+                    Command.create({"value": "percent", "value_amount": 50, "nb_days": 14}),
+                    Command.create({"value": "percent", "value_amount": 50, "nb_days": 44}),
+                ],
+            }
+        )
+
+        def invoice(xmlid, days_ago, price, term=term_14, qty=1):
+            move = env["account.move"].create(
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": env.ref(f"isp_dunning.{xmlid}").id,
+                    "journal_id": journal.id,
+                    "invoice_date": today - timedelta(days=days_ago),
+                    "invoice_payment_term_id": term.id,
+                    "invoice_line_ids": [
+                        Command.create(
+                            {"product_id": product.id, "quantity": qty, "price_unit": price}
+                        )
+                    ],
+                }
+            )
+            move.action_post()
+            return move
+
+        def pay(move, amount, days_ago):
+            env["account.payment.register"].with_context(
+                active_model="account.move", active_ids=move.ids
+            ).create(
+                {"amount": amount, "payment_date": today - timedelta(days=days_ago)}
+            )._create_payments()
+
+        # Max Mustermann: three monthly invoices, none paid.
+        for days_ago in (95, 65, 35):
+            invoice("demo_partner_mustermann", days_ago, 39.99)
+        # Erika Musterfrau: partly paid.
+        pay(invoice("demo_partner_musterfrau", 60, 49.99), 20.00, 30)
+        # Beispiel Netzwerke GmbH: a business with a large old invoice.
+        invoice("demo_partner_beispiel", 110, 1050.42)
+        invoice("demo_partner_beispiel", 40, 335.29)
+        # Jonas Schmidt: paid in full.
+        pay(invoice("demo_partner_schmidt", 60, 39.99), 47.59, 50)
+        # Lena Becker: disputes her invoice.
+        disputed = invoice("demo_partner_becker", 70, 79.99)
+        disputed.write(
+            {
+                "dunning_blocked_until": today + timedelta(days=21),
+                "dunning_block_reason": "dispute",
+            }
+        )
+        # Café Sonnenschein: invoice credited in full.
+        credited = invoice("demo_partner_sonnenschein", 45, 89.00)
+        credited._reverse_moves([{"ref": "Gutschrift Ausfall"}], cancel=True)
+        # Tim Wagner: paid, the payment is not reconciled yet (netted).
+        wagner = invoice("demo_partner_wagner", 50, 49.99)
+        payment = env["account.payment"].create(
+            {
+                "payment_type": "inbound",
+                "partner_type": "customer",
+                "partner_id": wagner.partner_id.id,
+                "amount": wagner.amount_total,
+                "date": today - timedelta(days=5),
+            }
+        )
+        payment.action_post()
+        # Paul Fischer: due, but not yet late enough for a reminder.
+        invoice("demo_partner_fischer", 17, 39.99)
+        # Musterhaus Immobilien GmbH: two instalments.
+        invoice("demo_partner_musterhaus", 75, 1200.00, term=term_split)

@@ -1,0 +1,258 @@
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+from ..domain import escalation, rendering
+from ..domain.emails import parse_email_list
+
+TEMPLATE_FIELDS = ("subject_template", "body_text_template", "body_html_template")
+
+
+class IspDunningLevel(models.Model):
+    """One step of a company's dunning ladder."""
+
+    _name = "isp.dunning.level"
+    _description = "Dunning Level"
+    _order = "company_id, sequence, id"
+    _check_company_auto = True
+
+    name = fields.Char(required=True, translate=True)
+    sequence = fields.Integer(default=10, required=True)
+    active = fields.Boolean(default=True)
+    company_id = fields.Many2one(
+        "res.company",
+        required=True,
+        index=True,
+        default=lambda self: self.env.company,
+    )
+    currency_id = fields.Many2one(related="company_id.currency_id")
+
+    # When the level is reached
+    delay_days = fields.Integer(
+        string="Delay (days)",
+        required=True,
+        default=14,
+        help="Days after the due date or after the previous level's notice.",
+    )
+    delay_basis = fields.Selection(
+        [
+            ("due_date", "Days after due date"),
+            ("previous_level", "Days after previous notice"),
+        ],
+        required=True,
+        default="previous_level",
+    )
+
+    # What it costs
+    fee_amount = fields.Monetary(
+        string="Dunning Fee",
+        currency_field="currency_id",
+        help="Charged once per notice at this level. German courts accept only "
+        "real costs (postage, material); keep it low.",
+    )
+    interest_mode = fields.Selection(
+        [
+            ("none", "No interest"),
+            ("fixed", "Fixed annual rate"),
+            ("statutory", "Statutory (§ 288 BGB: base rate + 5 / 9 points)"),
+        ],
+        required=True,
+        default="none",
+    )
+    interest_rate = fields.Float(
+        string="Interest Rate (% p.a.)",
+        digits=(5, 2),
+        help="Annual rate for the fixed interest mode.",
+    )
+    b2b_flat_fee = fields.Boolean(
+        string="Business Lump Sum (40 EUR)",
+        help="Charge the lump sum of § 288 (5) BGB once per invoice to business customers.",
+    )
+
+    # What is sent
+    subject_template = fields.Char(translate=True, required=True)
+    body_text_template = fields.Text(string="Text Body", translate=True)
+    body_html_template = fields.Text(string="HTML Body", translate=True)
+    send_email = fields.Boolean(default=True)
+    send_letter = fields.Boolean(
+        string="Send Letter by Post",
+        help="Produce a PDF letter that the company prints and posts.",
+    )
+    attach_invoices = fields.Boolean(string="Attach Invoice PDFs")
+    cc_emails = fields.Char(string="CC", help="Comma-separated addresses copied on every email.")
+    bcc_emails = fields.Char(string="BCC")
+    copy_to_company = fields.Boolean(help="Send a blind copy to the company's own email address.")
+
+    # Consequences
+    collection_handover = fields.Boolean(
+        string="Hand Over to Collection Agency",
+        help="Invoices reaching this level are sent to the collection agency "
+        "and leave automatic dunning.",
+    )
+    collection_agency_id = fields.Many2one(
+        "res.partner",
+        check_company=True,
+    )
+    block_portal = fields.Boolean(
+        string="Block Portal Access",
+        help="Block the customer's portal users when an invoice reaches this level.",
+    )
+    announce_portal_block = fields.Boolean(
+        help="The notice announces that portal access will be blocked.",
+    )
+    server_action_id = fields.Many2one(
+        "ir.actions.server",
+        domain=[("model_id.model", "=", "isp.dunning.notice")],
+        help="Runs when a customer reaches this level, e.g. to suspend the "
+        "internet line in the provisioning system.",
+    )
+    notice_count = fields.Integer(compute="_compute_notice_count")
+
+    def _compute_notice_count(self):
+        counts = dict(
+            self.env["isp.dunning.notice"]._read_group(
+                [("level_id", "in", self.ids)], ["level_id"], ["__count"]
+            )
+        )
+        for level in self:
+            level.notice_count = counts.get(level, 0)
+
+    # ------------------------------------------------------------------
+    # Constraints
+    # ------------------------------------------------------------------
+    @api.constrains("delay_days", "fee_amount", "interest_rate", "interest_mode")
+    def _check_amounts(self):
+        for level in self:
+            if level.delay_days < 0:
+                raise ValidationError(
+                    self.env._("Level '%s': the delay cannot be negative.", level.name)
+                )
+            if level.fee_amount < 0:
+                raise ValidationError(
+                    self.env._("Level '%s': the dunning fee cannot be negative.", level.name)
+                )
+            if level.interest_rate < 0:
+                raise ValidationError(
+                    self.env._("Level '%s': the interest rate cannot be negative.", level.name)
+                )
+            if level.interest_mode == "fixed" and not level.interest_rate:
+                raise ValidationError(
+                    self.env._(
+                        "Level '%s': enter the annual interest rate for the fixed interest mode.",
+                        level.name,
+                    )
+                )
+
+    @api.constrains("sequence", "delay_days", "delay_basis", "active", "company_id")
+    def _check_ladder(self):
+        for company in self.company_id:
+            levels = self.search([("company_id", "=", company.id)], order="sequence, id")
+            problems = escalation.validate_ladder([level._to_domain_level() for level in levels])
+            if problems:
+                raise ValidationError(
+                    self.env._(
+                        "The dunning levels of %(company)s are not consistent:\n%(problems)s",
+                        company=company.name,
+                        problems="\n".join(problems),
+                    )
+                )
+
+    @api.constrains("cc_emails", "bcc_emails")
+    def _check_emails(self):
+        for level in self:
+            for field_name in ("cc_emails", "bcc_emails"):
+                try:
+                    parse_email_list(level[field_name])
+                except ValueError as error:
+                    raise ValidationError(
+                        self.env._(
+                            "Level '%(level)s', %(field)s: %(error)s",
+                            level=level.name,
+                            field=self._fields[field_name].string,
+                            error=error,
+                        )
+                    ) from error
+
+    @api.constrains(*TEMPLATE_FIELDS)
+    def _check_templates(self):
+        for level in self:
+            for field_name in TEMPLATE_FIELDS:
+                try:
+                    rendering.check_syntax(level[field_name])
+                except rendering.TemplateProblem as problem:
+                    raise ValidationError(
+                        self.env._(
+                            "Level '%(level)s', %(field)s is not a valid template: %(problem)s",
+                            level=level.name,
+                            field=self._fields[field_name].string,
+                            problem=problem,
+                        )
+                    ) from problem
+
+    @api.constrains("collection_handover", "collection_agency_id")
+    def _check_collection_agency(self):
+        for level in self:
+            if level.collection_handover and not level.collection_agency_id:
+                raise ValidationError(
+                    self.env._(
+                        "Level '%s' hands cases over to a collection agency: choose the agency.",
+                        level.name,
+                    )
+                )
+            if level.collection_handover and not level.collection_agency_id.email:
+                raise ValidationError(
+                    self.env._(
+                        "The collection agency %s has no email address; it is "
+                        "needed for the handover.",
+                        level.collection_agency_id.display_name,
+                    )
+                )
+
+    @api.constrains("send_email", "send_letter")
+    def _check_channel(self):
+        for level in self:
+            if not (level.send_email or level.send_letter):
+                raise ValidationError(
+                    self.env._(
+                        "Level '%s' must be sent by email, by letter, or both.",
+                        level.name,
+                    )
+                )
+
+    # ------------------------------------------------------------------
+    # Helpers
+    # ------------------------------------------------------------------
+    def _to_domain_level(self):
+        self.ensure_one()
+        return escalation.Level(
+            id=self.id,
+            sequence=self.sequence,
+            delay_days=self.delay_days,
+            delay_basis=self.delay_basis,
+            name=self.name or "",
+        )
+
+    @api.model
+    def _get_ladder(self, company):
+        """Active levels of a company, in escalation order."""
+        return self.with_company(company).search(
+            [("company_id", "=", company.id)], order="sequence, id"
+        )
+
+    def action_view_notices(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "isp_dunning.action_isp_dunning_notice"
+        )
+        action["domain"] = [("level_id", "=", self.id)]
+        return action
+
+    def action_preview(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Preview Notice"),
+            "res_model": "isp.dunning.preview.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_level_id": self.id},
+        }

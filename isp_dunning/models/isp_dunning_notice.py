@@ -1,0 +1,359 @@
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from ..domain import rendering
+from ..domain.escalation import is_business
+from ..domain.money import to_decimal
+
+NOTICE_STATES = [
+    ("draft", "Draft"),
+    ("to_send", "To Send"),
+    ("sent", "Sent"),
+    ("to_print", "To Print"),
+    ("printed", "Printed"),
+    ("error", "Error"),
+    ("cancelled", "Cancelled"),
+]
+
+
+class IspDunningNotice(models.Model):
+    """One reminder to one customer at one level on one date."""
+
+    _name = "isp.dunning.notice"
+    _description = "Dunning Notice"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "date desc, id desc"
+    _check_company_auto = True
+
+    name = fields.Char(string="Number", required=True, copy=False, readonly=True, default="/")
+    company_id = fields.Many2one("res.company", required=True, index=True, readonly=True)
+    partner_id = fields.Many2one(
+        "res.partner",
+        string="Customer",
+        required=True,
+        index=True,
+        readonly=True,
+        tracking=True,
+    )
+    level_id = fields.Many2one(
+        "isp.dunning.level",
+        required=True,
+        index=True,
+        readonly=True,
+        ondelete="restrict",
+    )
+    level_sequence = fields.Integer(related="level_id.sequence", store=True)
+    date = fields.Date(required=True, index=True, readonly=True)
+    deadline_date = fields.Date(
+        string="Payment Deadline",
+        readonly=True,
+        help="The new payment deadline stated on the notice.",
+    )
+    run_id = fields.Many2one("isp.dunning.run", readonly=True, ondelete="set null")
+    move_ids = fields.Many2many(
+        "account.move",
+        "isp_dunning_notice_account_move_rel",
+        "notice_id",
+        "move_id",
+        string="Invoices",
+        readonly=True,
+    )
+    line_ids = fields.One2many("isp.dunning.notice.line", "notice_id", readonly=True)
+    currency_id = fields.Many2one("res.currency", required=True, readonly=True)
+    amount_open = fields.Monetary(string="Open Amount", readonly=True)
+    fee_amount = fields.Monetary(string="Fee", readonly=True)
+    lump_sum_amount = fields.Monetary(string="Lump Sums", readonly=True)
+    interest_amount = fields.Monetary(string="Interest", readonly=True)
+    amount_total_due = fields.Monetary(
+        string="Total Due", compute="_compute_amount_total_due", store=True
+    )
+    state = fields.Selection(
+        NOTICE_STATES, default="draft", required=True, index=True, tracking=True
+    )
+    channel = fields.Selection(
+        [("email", "Email"), ("letter", "Letter"), ("email_letter", "Email and Letter")],
+        required=True,
+        default="email",
+        readonly=True,
+    )
+    email_to = fields.Char(string="Recipient", readonly=True)
+    fee_move_ids = fields.One2many(
+        "account.move", "dunning_fee_notice_id", string="Fee Documents", readonly=True
+    )
+    fee_move_id = fields.Many2one(
+        "account.move",
+        string="Fee Document",
+        compute="_compute_fee_move_id",
+        store=True,
+        help="The customer invoice that books this notice's fees and interest.",
+    )
+    error_message = fields.Text(readonly=True)
+    portal_block_announced = fields.Boolean(readonly=True)
+    portal_block = fields.Boolean(
+        string="Portal Blocked",
+        readonly=True,
+        help="This notice blocked the customer's portal access.",
+    )
+    collection_handover = fields.Boolean(related="level_id.collection_handover")
+
+    _sql_constraints = [
+        (
+            "amounts_positive",
+            "CHECK(fee_amount >= 0 AND interest_amount >= 0 AND lump_sum_amount >= 0)",
+            "Fees and interest of a notice cannot be negative.",
+        ),
+    ]
+
+    def init(self):
+        # The database itself guarantees one live notice per customer, currency
+        # and day: two workers running at once cannot both create it.
+        self.env.cr.execute(
+            """
+            CREATE UNIQUE INDEX IF NOT EXISTS isp_dunning_notice_unique_per_day
+                ON isp_dunning_notice (company_id, partner_id, currency_id, date)
+             WHERE state != 'cancelled'
+            """
+        )
+
+    @api.depends("fee_move_ids")
+    def _compute_fee_move_id(self):
+        for notice in self:
+            notice.fee_move_id = notice.fee_move_ids[:1]
+
+    @api.depends("amount_open", "fee_amount", "lump_sum_amount", "interest_amount")
+    def _compute_amount_total_due(self):
+        for notice in self:
+            notice.amount_total_due = notice.currency_id.round(
+                notice.amount_open
+                + notice.fee_amount
+                + notice.lump_sum_amount
+                + notice.interest_amount
+            )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        sequence = self.env["ir.sequence"]
+        for vals in vals_list:
+            if vals.get("name", "/") == "/":
+                vals["name"] = (
+                    sequence.with_company(vals.get("company_id")).next_by_code(
+                        "isp.dunning.notice", sequence_date=vals.get("date")
+                    )
+                    or "/"
+                )
+        return super().create(vals_list)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_only_draft_or_cancelled(self):
+        if any(notice.state not in ("draft", "cancelled") for notice in self):
+            raise UserError(
+                self.env._("Only draft or cancelled notices can be deleted; cancel it first.")
+            )
+
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+    def action_cancel(self):
+        """Cancel notices that were not delivered yet; a fee document already
+        booked is reversed by a credit note, never changed."""
+        delivered = self.filtered(lambda n: n.state in ("sent", "printed"))
+        if delivered:
+            raise UserError(
+                self.env._(
+                    "Notices already sent or printed cannot be cancelled: %s",
+                    ", ".join(delivered.mapped("name")),
+                )
+            )
+        for notice in self.filtered(lambda n: n.state != "cancelled"):
+            fee_move = notice.fee_move_id
+            if (
+                fee_move
+                and fee_move.state == "posted"
+                and fee_move.payment_state
+                not in (
+                    "reversed",
+                    "paid",
+                    "in_payment",
+                )
+            ):
+                reversal = fee_move._reverse_moves(
+                    [{"ref": self.env._("Cancellation of dunning notice %s", notice.name)}],
+                    cancel=True,
+                )
+                notice.message_post(body=self.env._("Fee document reversed by %s.", reversal.name))
+            notice.state = "cancelled"
+        return True
+
+    def action_retry(self):
+        """Put failed notices back in the queue."""
+        for notice in self.filtered(lambda n: n.state == "error"):
+            notice.write(
+                {
+                    "state": "to_send" if notice.channel != "letter" else "to_print",
+                    "error_message": False,
+                }
+            )
+        return True
+
+    def action_mark_printed(self):
+        self.filtered(lambda n: n.state == "to_print").write({"state": "printed"})
+        return True
+
+    def action_view_fee_move(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "account.move",
+            "res_id": self.fee_move_id.id,
+            "view_mode": "form",
+        }
+
+    # ------------------------------------------------------------------
+    # Rendering
+    # ------------------------------------------------------------------
+    def _render_context(self):
+        """The plain data snapshot the reminder templates see."""
+        self.ensure_one()
+        lines = [
+            {
+                "move": line.move_id,
+                "due_date": line.due_date,
+                "days_overdue": line.days_overdue,
+                "amount_open": line.amount_open,
+                "level": line.level_id,
+                "interest_date_from": line.interest_date_from,
+                "interest_date_to": line.interest_date_to,
+                "interest_days": line.interest_days,
+                "interest_amount": line.interest_amount,
+                "interest_detail": line.interest_detail,
+            }
+            for line in self.line_ids
+        ]
+        return self._build_render_context(
+            partner=self.partner_id,
+            level=self.level_id,
+            date=self.date,
+            deadline=self.deadline_date,
+            currency=self.currency_id,
+            lines=lines,
+            amounts={
+                "amount_open": self.amount_open,
+                "fee_amount": self.fee_amount,
+                "lump_sum_amount": self.lump_sum_amount,
+                "interest_amount": self.interest_amount,
+                "amount_total_due": self.amount_total_due,
+            },
+            reference=self.name,
+            company=self.company_id,
+        )
+
+    @api.model
+    def _build_render_context(
+        self, partner, level, date, deadline, currency, lines, amounts, reference, company
+    ):
+        def text(value):
+            return value or ""
+
+        def money(value):
+            return to_decimal(currency.round(value or 0.0))
+
+        bank = company.partner_id.bank_ids[:1]
+        company_data = {
+            "name": text(company.name),
+            "street": text(company.street),
+            "zip": text(company.zip),
+            "city": text(company.city),
+            "country": text(company.country_id.name),
+            "vat": text(company.vat),
+            "email": text(company.email),
+            "phone": text(company.phone),
+            "website": text(company.website),
+            "iban": text(bank.acc_number),
+            "bic": text(bank.bank_bic),
+            "bank_name": text(bank.bank_name),
+        }
+        lang = partner.lang or "en_US"
+        partner_data = {
+            "name": text(partner.name),
+            "ref": text(partner.ref),
+            "street": text(partner.street),
+            "zip": text(partner.zip),
+            "city": text(partner.city),
+            "country": text(partner.country_id.name),
+            "email": text(partner.email),
+            "lang": lang,
+            "is_business": is_business(partner.is_company, partner.vat),
+        }
+        base_url = company.get_base_url()
+        invoices = []
+        interest_lines = []
+        for line in lines:
+            move = line["move"]
+            invoices.append(
+                {
+                    "number": text(move.name),
+                    "date": move.invoice_date,
+                    "due_date": line["due_date"],
+                    "amount_total": money(move.amount_total),
+                    "amount_open": money(line["amount_open"]),
+                    "days_overdue": line["days_overdue"],
+                    "level_name": text(line["level"].with_context(lang=lang).name),
+                    "portal_url": base_url + move.get_portal_url(),
+                }
+            )
+            if line["interest_amount"]:
+                interest_lines.append(
+                    {
+                        "invoice": text(move.name),
+                        "date_from": line["interest_date_from"],
+                        "date_to": line["interest_date_to"],
+                        "days": line["interest_days"],
+                        "detail": text(line["interest_detail"]),
+                        "amount": money(line["interest_amount"]),
+                    }
+                )
+        notice_data = {
+            "level_name": text(level.with_context(lang=lang).name),
+            "level_sequence": level.sequence,
+            "date": date,
+            "deadline": deadline,
+            "currency_symbol": text(currency.symbol),
+            "currency": text(currency.name),
+            "payment_reference": text(reference),
+            "number": text(reference),
+            "portal_block_announced": level.announce_portal_block,
+            "portal_block": level.block_portal,
+            "portal_block_date": (
+                date + timedelta(days=company.dunning_block_notice_days)
+                if level.announce_portal_block and date
+                else None
+            ),
+            "interest_lines": interest_lines,
+        }
+        notice_data.update({key: money(value) for key, value in amounts.items()})
+        return {
+            "company": company_data,
+            "partner": partner_data,
+            "notice": notice_data,
+            "invoices": invoices,
+            "lang": lang[:2],
+        }
+
+    def _render_parts(self, level=None, context=None):
+        """Subject, text and HTML of the notice in the customer's language."""
+        self.ensure_one()
+        level = (level or self.level_id).with_context(lang=self.partner_id.lang)
+        context = context or self._render_context()
+        return render_level(level, context)
+
+
+def render_level(level, context):
+    """Render a level's three templates over a context; raises
+    rendering.TemplateProblem with a readable message."""
+    return {
+        "subject": rendering.render(level.subject_template, context, html=False).strip(),
+        "body_text": rendering.render(level.body_text_template, context, html=False),
+        "body_html": rendering.render(level.body_html_template, context, html=True),
+    }

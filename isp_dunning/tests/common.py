@@ -1,0 +1,118 @@
+from datetime import date
+
+from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+from odoo.fields import Command
+
+
+class DunningCommon(AccountTestInvoicingCommon):
+    """A company with a four-step ladder and helpers for dated scenarios."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company = cls.env.company
+        cls.company.write({"dunning_tolerance": 1.0, "dunning_payment_days": 10})
+        cls.Level = cls.env["isp.dunning.level"]
+        cls.Run = cls.env["isp.dunning.run"]
+        cls.Notice = cls.env["isp.dunning.notice"]
+        cls.agency = cls.env["res.partner"].create(
+            {"name": "Inkasso Test GmbH", "email": "cases@inkasso.example", "is_company": True}
+        )
+        cls.level_1, cls.level_2, cls.level_3, cls.level_4 = cls.Level.create(
+            [
+                cls._level_vals("Reminder", 10, 7, "due_date"),
+                cls._level_vals(
+                    "First notice",
+                    20,
+                    14,
+                    "previous_level",
+                    fee_amount=1.5,
+                    interest_mode="statutory",
+                ),
+                cls._level_vals(
+                    "Second notice",
+                    30,
+                    14,
+                    "previous_level",
+                    fee_amount=1.5,
+                    interest_mode="statutory",
+                    b2b_flat_fee=True,
+                    announce_portal_block=True,
+                ),
+                cls._level_vals(
+                    "Final notice",
+                    40,
+                    14,
+                    "previous_level",
+                    fee_amount=1.5,
+                    interest_mode="statutory",
+                    b2b_flat_fee=True,
+                    block_portal=True,
+                ),
+            ]
+        )
+        cls.consumer = cls.env["res.partner"].create(
+            {"name": "Max Verbraucher", "email": "max@example.com"}
+        )
+        cls.business = cls.env["res.partner"].create(
+            {"name": "Firma GmbH", "is_company": True, "email": "ap@firma.example"}
+        )
+
+    @classmethod
+    def _level_vals(cls, name, sequence, delay, basis, **extra):
+        vals = {
+            "name": name,
+            "sequence": sequence,
+            "delay_days": delay,
+            "delay_basis": basis,
+            "company_id": cls.env.company.id,
+            "subject_template": "{{ notice.level_name }} {{ company.name }}",
+            "body_text_template": "Dear {{ partner.name }}, you owe "
+            "{{ notice.amount_total_due|money(notice.currency_symbol) }}.",
+            "body_html_template": "<p>Dear {{ partner.name }}</p>",
+        }
+        vals.update(extra)
+        return vals
+
+    def make_invoice(self, partner, amount, due, invoice_date=None, term=None):
+        """A posted invoice of ``amount`` (no tax) due on ``due``."""
+        move = self.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": partner.id,
+                "invoice_date": invoice_date or due,
+                "invoice_payment_term_id": term.id if term else False,
+                "invoice_date_due": due if not term else False,
+                "invoice_line_ids": [
+                    Command.create(
+                        {
+                            "name": "Internet",
+                            "quantity": 1,
+                            "price_unit": amount,
+                            "tax_ids": [Command.clear()],
+                        }
+                    )
+                ],
+            }
+        )
+        move.action_post()
+        return move
+
+    def pay(self, move, amount, when):
+        return (
+            self.env["account.payment.register"]
+            .with_context(active_model="account.move", active_ids=move.ids)
+            .create({"amount": amount, "payment_date": when})
+            ._create_payments()
+        )
+
+    def dun(self, when, **kwargs):
+        return self.Run.run_dunning(date=when, **kwargs)
+
+    def notices_of(self, partner):
+        return self.Notice.search(
+            [("partner_id", "=", partner.id), ("state", "!=", "cancelled")], order="id"
+        )
+
+
+D = date

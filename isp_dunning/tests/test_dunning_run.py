@@ -1,0 +1,295 @@
+from datetime import date, timedelta
+from unittest.mock import patch
+
+from odoo.tests import tagged
+from odoo.tools import mute_logger
+
+from .common import DunningCommon
+
+
+@tagged("post_install", "-at_install")
+class TestDunningRun(DunningCommon):
+    def test_levels_reached_on_exact_day(self):
+        due = date(2025, 3, 3)
+        invoice = self.make_invoice(self.consumer, 100.0, due)
+        self.assertEqual(invoice.invoice_date_due, due)
+        self.dun(due + timedelta(days=6))
+        self.assertFalse(invoice.dunning_level_id, "a day before the delay nothing happens")
+        self.dun(due + timedelta(days=7))
+        self.assertEqual(invoice.dunning_level_id, self.level_1)
+        self.assertEqual(invoice.dunning_last_date, due + timedelta(days=7))
+        self.assertEqual(invoice.dunning_next_date, due + timedelta(days=21))
+        self.dun(due + timedelta(days=20))
+        self.assertEqual(invoice.dunning_level_id, self.level_1)
+        self.dun(due + timedelta(days=21))
+        self.assertEqual(invoice.dunning_level_id, self.level_2)
+        self.assertEqual(self.consumer.dunning_level_id, self.level_2)
+        self.assertEqual(len(self.notices_of(self.consumer)), 2)
+
+    def test_one_step_per_run(self):
+        invoice = self.make_invoice(self.consumer, 50.0, date(2025, 1, 10))
+        run = self.dun(date(2025, 4, 10))
+        self.assertEqual(invoice.dunning_level_id, self.level_1)
+        self.assertEqual(run.notice_count, 1)
+        self.assertEqual(run.invoice_count, 1)
+        # The next step needs its own delay after that notice.
+        self.dun(date(2025, 4, 11))
+        self.assertEqual(invoice.dunning_level_id, self.level_1)
+
+    def test_partial_payment_dunned_residual(self):
+        invoice = self.make_invoice(self.consumer, 100.0, date(2025, 2, 1))
+        self.pay(invoice, 40.0, date(2025, 2, 3))
+        self.dun(date(2025, 2, 10))
+        notice = self.notices_of(self.consumer)
+        self.assertEqual(notice.amount_open, 60.0)
+        self.assertEqual(notice.line_ids.amount_open, 60.0)
+
+    def test_instalments_each_due_date_counts(self):
+        term = self.env["account.payment.term"].create(
+            {
+                "name": "50/50",
+                "line_ids": [
+                    (0, 0, {"value": "percent", "value_amount": 50, "nb_days": 0}),
+                    (0, 0, {"value": "percent", "value_amount": 50, "nb_days": 30}),
+                ],
+            }
+        )
+        invoice = self.make_invoice(
+            self.consumer, 200.0, None, invoice_date=date(2025, 1, 1), term=term
+        )
+        self.dun(date(2025, 1, 8))
+        notice = self.notices_of(self.consumer)
+        self.assertEqual(notice.amount_open, 100.0, "only the overdue instalment")
+        self.assertEqual(notice.line_ids.due_date, date(2025, 1, 1))
+        self.assertEqual(invoice.dunning_level_id, self.level_1)
+
+    def test_credit_and_payment_netting(self):
+        self.make_invoice(self.consumer, 80.0, date(2025, 2, 1))
+        payment = self.env["account.payment"].create(
+            {
+                "payment_type": "inbound",
+                "partner_type": "customer",
+                "partner_id": self.consumer.id,
+                "amount": 80.0,
+                "date": date(2025, 2, 5),
+            }
+        )
+        payment.action_post()
+        run = self.dun(date(2025, 2, 20))
+        self.assertEqual(run.notice_count, 0)
+        self.assertFalse(self.notices_of(self.consumer))
+
+    def test_dispute_pauses_and_resumes(self):
+        invoice = self.make_invoice(self.consumer, 70.0, date(2025, 2, 1))
+        invoice.write(
+            {"dunning_blocked_until": date(2025, 3, 1), "dunning_block_reason": "dispute"}
+        )
+        self.dun(date(2025, 2, 20))
+        self.assertFalse(invoice.dunning_level_id)
+        self.dun(date(2025, 3, 1))
+        self.assertFalse(invoice.dunning_level_id, "paused up to and including the date")
+        self.dun(date(2025, 3, 2))
+        self.assertEqual(invoice.dunning_level_id, self.level_1)
+
+    def test_payment_clears_level_at_reconciliation(self):
+        invoice = self.make_invoice(self.consumer, 30.0, date(2025, 2, 1))
+        self.dun(date(2025, 2, 8))
+        self.assertEqual(self.consumer.dunning_level_id, self.level_1)
+        self.pay(invoice, 30.0, date(2025, 2, 9))
+        self.assertEqual(invoice.payment_state in ("paid", "in_payment"), True)
+        self.assertFalse(invoice.dunning_level_id)
+        self.assertFalse(self.consumer.dunning_level_id)
+        self.assertEqual(len(invoice.dunning_notice_ids), 1, "history stays")
+
+    def test_statutory_interest_consumer_across_base_rate_change(self):
+        self.level_1.write({"interest_mode": "statutory"})
+        invoice = self.make_invoice(self.consumer, 1000.0, date(2025, 5, 15))
+        self.dun(date(2025, 8, 14))
+        notice = self.notices_of(self.consumer)
+        self.assertEqual(notice.interest_amount, 16.89)
+        self.assertEqual(notice.line_ids.interest_days, 91)
+        self.assertIn("7.27", notice.line_ids.interest_detail.replace(",", "."))
+        self.assertEqual(invoice.dunning_interest_until, date(2025, 8, 14))
+
+    def test_statutory_interest_business_and_incremental(self):
+        self.level_1.write({"interest_mode": "statutory"})
+        self.business.vat = False  # a company is a business even without VAT id
+        self.make_invoice(self.business, 1000.0, date(2025, 5, 15))
+        self.dun(date(2025, 8, 14))
+        first = self.notices_of(self.business)
+        # 46 days at 11.27 % + 45 days at 10.27 % on 1,000.00
+        self.assertEqual(first.interest_amount, 26.86)
+        self.dun(date(2025, 8, 28))
+        second = self.notices_of(self.business)[1:]
+        # Only the 14 days since the last charge, at 10.27 %.
+        self.assertEqual(second.interest_amount, 3.94)
+        self.assertEqual(second.line_ids.interest_date_from, date(2025, 8, 15))
+
+    def test_fixed_interest(self):
+        self.level_1.write({"interest_mode": "fixed", "interest_rate": 5.0})
+        self.make_invoice(self.consumer, 365.0, date(2025, 1, 1))
+        self.dun(date(2025, 1, 11))
+        self.assertEqual(self.notices_of(self.consumer).interest_amount, 0.5)
+
+    def test_lump_sum_once_per_invoice_and_fee_document(self):
+        for level in (self.level_1, self.level_2):
+            level.b2b_flat_fee = True
+        invoice = self.make_invoice(self.business, 500.0, date(2025, 1, 2))
+        self.dun(date(2025, 1, 9))
+        first = self.notices_of(self.business)
+        self.assertEqual(first.lump_sum_amount, 40.0)
+        self.assertTrue(invoice.dunning_lump_sum_charged)
+        fee_move = first.fee_move_id
+        self.assertEqual(fee_move.state, "posted")
+        self.assertEqual(fee_move.move_type, "out_invoice")
+        self.assertEqual(fee_move.partner_id, self.business)
+        self.assertEqual(fee_move.amount_total, 40.0)
+        self.assertFalse(fee_move.line_ids.tax_ids, "dunning charges carry no VAT")
+        self.assertEqual(fee_move.invoice_date_due, first.deadline_date)
+        self.assertIn(invoice.name, fee_move.invoice_line_ids.name)
+        self.dun(date(2025, 1, 23))
+        second = self.notices_of(self.business)[1:]
+        self.assertEqual(second.lump_sum_amount, 0.0, "never twice for one invoice")
+        self.assertEqual(second.fee_amount, 1.5)
+        self.assertEqual(
+            second.fee_move_id.amount_total, second.fee_amount + second.interest_amount
+        )
+        # The invoice itself was never changed.
+        self.assertEqual(invoice.amount_total, 500.0)
+        self.assertEqual(len(invoice.invoice_line_ids), 1)
+
+    def test_notice_without_charges_books_nothing(self):
+        self.make_invoice(self.consumer, 20.0, date(2025, 1, 2))
+        self.dun(date(2025, 1, 9))
+        self.assertFalse(self.notices_of(self.consumer).fee_move_id)
+
+    def test_fee_documents_are_not_dunned(self):
+        self.make_invoice(self.consumer, 20.0, date(2025, 1, 2))
+        self.dun(date(2025, 1, 9))
+        self.dun(date(2025, 1, 23))
+        fee_move = self.notices_of(self.consumer)[1].fee_move_id
+        self.assertTrue(fee_move)
+        self.dun(date(2025, 3, 1))
+        self.assertFalse(fee_move.dunning_level_id)
+
+    def test_one_notice_per_customer_with_highest_level(self):
+        old = self.make_invoice(self.consumer, 10.0, date(2025, 1, 1))
+        self.dun(date(2025, 1, 8))
+        new = self.make_invoice(self.consumer, 20.0, date(2025, 1, 15))
+        run = self.dun(date(2025, 1, 22))
+        self.assertEqual(run.notice_count, 1)
+        notice = self.notices_of(self.consumer)[1:]
+        self.assertEqual(notice.level_id, self.level_2)
+        self.assertEqual(notice.move_ids, old | new)
+        self.assertEqual(old.dunning_level_id, self.level_2)
+        self.assertEqual(new.dunning_level_id, self.level_1)
+        self.assertEqual(notice.amount_open, 30.0)
+
+    def test_tolerance(self):
+        self.make_invoice(self.consumer, 0.99, date(2025, 1, 1))
+        self.assertEqual(self.dun(date(2025, 2, 1)).notice_count, 0)
+
+    def test_excluded_partner(self):
+        self.consumer.dunning_excluded = True
+        self.make_invoice(self.consumer, 10.0, date(2025, 1, 1))
+        self.assertEqual(self.dun(date(2025, 2, 1)).notice_count, 0)
+
+    def test_same_day_rerun_changes_nothing(self):
+        self.make_invoice(self.consumer, 10.0, date(2025, 1, 1))
+        self.make_invoice(self.business, 10.0, date(2025, 1, 1))
+        first = self.dun(date(2025, 1, 8))
+        self.assertEqual(first.notice_count, 2)
+        moves_before = self.env["account.move"].search_count([])
+        second = self.dun(date(2025, 1, 8))
+        self.assertEqual(second.notice_count, 0)
+        self.assertEqual(self.env["account.move"].search_count([]), moves_before)
+        self.assertEqual(len(self.notices_of(self.consumer)), 1)
+
+    def test_preview_changes_nothing(self):
+        invoice = self.make_invoice(self.consumer, 10.0, date(2025, 1, 1))
+        preview = self.dun(date(2025, 1, 8), dry_run=True)
+        self.assertEqual(preview.notice_count, 1)
+        self.assertIn("Max Verbraucher", preview.preview_html)
+        self.assertIn(invoice.name, preview.preview_html)
+        self.assertFalse(self.notices_of(self.consumer))
+        self.assertFalse(invoice.dunning_level_id)
+
+    def test_crash_half_way_then_rerun(self):
+        self.company.dunning_batch_size = 1
+        partners = self.consumer | self.business
+        for partner in partners:
+            self.make_invoice(partner, 10.0, date(2025, 1, 1))
+        original = type(self.Run)._process_batch
+        calls = []
+
+        def crash_on_second(run, *args, **kwargs):
+            calls.append(1)
+            if len(calls) == 2:
+                raise RuntimeError("worker killed")
+            return original(run, *args, **kwargs)
+
+        # Not assertRaises: it would roll back the batch that was done.
+        with (
+            patch.object(type(self.Run), "_process_batch", crash_on_second),
+            mute_logger("odoo.addons.isp_dunning.models.isp_dunning_run"),
+        ):
+            try:
+                self.dun(date(2025, 1, 8))
+            except RuntimeError:
+                pass
+            else:
+                self.fail("the injected crash did not happen")
+        self.assertEqual(len(self.Notice.search([("partner_id", "in", partners.ids)])), 1)
+        self.dun(date(2025, 1, 8))
+        for partner in partners:
+            notice = self.notices_of(partner)
+            self.assertEqual(len(notice), 1)
+            self.assertEqual(notice.level_id, self.level_1)
+
+    def test_one_bad_customer_does_not_stop_the_run(self):
+        self.make_invoice(self.consumer, 10.0, date(2025, 1, 1))
+        self.make_invoice(self.business, 10.0, date(2025, 1, 1))
+        original = type(self.Run)._create_fee_moves
+        bad = self.business
+
+        def fail_for_business(run, notices, plans):
+            if bad in notices.partner_id:
+                raise ValueError("journal archived")
+            return original(run, notices, plans)
+
+        with patch.object(type(self.Run), "_create_fee_moves", fail_for_business):
+            run = self.dun(date(2025, 1, 8))
+        self.assertEqual(run.error_count, 1)
+        self.assertIn("Firma GmbH", run.log)
+        self.assertEqual(self.notices_of(self.consumer).state, "to_send")
+        failed = self.notices_of(self.business)
+        self.assertEqual(failed.state, "error")
+        self.assertIn("journal archived", failed.error_message)
+
+    def test_handover_level_ends_automatic_dunning(self):
+        self.level_4.write({"collection_handover": True, "collection_agency_id": self.agency.id})
+        invoice = self.make_invoice(self.consumer, 150.0, date(2025, 1, 1))
+        day = date(2025, 1, 8)
+        for _step in range(4):
+            self.dun(day)
+            day += timedelta(days=14)
+        self.assertEqual(invoice.dunning_level_id, self.level_4)
+        self.assertTrue(invoice.dunning_handed_over)
+        self.assertEqual(self.dun(day + timedelta(days=60)).notice_count, 0)
+
+    def test_no_levels_is_a_clear_error(self):
+        (self.level_1 | self.level_2 | self.level_3 | self.level_4).action_archive()
+        with self.assertRaisesRegex(Exception, "no dunning levels"):
+            self.dun(date(2025, 1, 8))
+
+    def test_render_notice_texts(self):
+        self.make_invoice(self.consumer, 12.5, date(2025, 1, 1))
+        self.dun(date(2025, 1, 8))
+        parts = self.notices_of(self.consumer)._render_parts()
+        self.assertEqual(parts["subject"], "Reminder " + self.company.name)
+        self.assertIn("Dear Max Verbraucher", parts["body_text"])
+
+    def test_cron_runs_every_company_with_levels(self):
+        self.make_invoice(self.consumer, 10.0, date.today() - timedelta(days=30))
+        self.env.ref("isp_dunning.ir_cron_dunning_run").method_direct_trigger()
+        self.assertEqual(self.notices_of(self.consumer).level_id, self.level_1)

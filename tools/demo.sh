@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Builds the demo database (German company, SKR03, isp_dunning with demo
+# data), runs the dunning and serves Odoo on http://localhost:8069.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+DB="${DEMO_DB:-isp_dunning_demo}"
+PORT="${HTTP_PORT:-8069}"
+
+find_odoo
+ensure_postgres
+if ! command -v wkhtmltopdf >/dev/null 2>&1; then
+    say "Installing wkhtmltopdf (PDF letters)"
+    if [ "$(id -u)" = 0 ]; then
+        apt-get update -qq && apt-get install -y -qq wkhtmltopdf >/dev/null
+    else
+        sudo apt-get update -qq && sudo apt-get install -y -qq wkhtmltopdf >/dev/null
+    fi
+fi
+
+drop_db_if_ours "$DB"
+create_db "$DB"
+LOG="$ROOT/.test-logs/demo.log"
+mkdir -p "$ROOT/.test-logs"
+: >"$LOG"
+
+say "Installing base with demo data and German"
+odoo_run "$DB" -i base --load-language=de_DE --stop-after-init --no-http >>"$LOG" 2>&1
+
+say "Making the main company a German ISP"
+odoo_shell "$DB" >>"$LOG" 2>&1 <<'PY'
+company = env.ref("base.main_company")
+company.write({
+    "name": "Muster Netz GmbH",
+    "street": "Glasfaserweg 1",
+    "zip": "20095",
+    "city": "Hamburg",
+    "country_id": env.ref("base.de").id,
+    "currency_id": env.ref("base.EUR").id,
+    "email": "buchhaltung@muster-netz.example",
+    "phone": "+49 40 1234567",
+    "vat": "DE811907980",
+})
+env.ref("base.user_admin").write({"lang": "de_DE", "tz": "Europe/Berlin"})
+env.cr.commit()
+PY
+
+say "Installing accounting with the German chart of accounts (SKR03)"
+odoo_run "$DB" -i account,l10n_de --stop-after-init --no-http >>"$LOG" 2>&1
+odoo_shell "$DB" >>"$LOG" 2>&1 <<'PY'
+company = env.ref("base.main_company")
+if company.chart_template != "de_skr03":
+    env["account.chart.template"].try_loading("de_skr03", company, install_demo=False)
+env.cr.commit()
+PY
+
+say "Installing isp_dunning with its demo data"
+odoo_run "$DB" -i isp_dunning --stop-after-init --no-http >>"$LOG" 2>&1
+
+say "Running the dunning: weekly runs over the last ten weeks, then today"
+odoo_shell "$DB" 2>>"$LOG" <<'PY'
+from datetime import timedelta
+from odoo import fields
+today = fields.Date.context_today(env["isp.dunning.run"])
+company = env.ref("base.main_company")
+for partner in env["res.partner"].search([("ref", "like", "K-1")]):
+    partner.lang = "de_DE"
+Run = env["isp.dunning.run"].with_company(company)
+for weeks in range(10, 0, -1):
+    Run.run_dunning(date=today - timedelta(weeks=weeks))
+run = Run.run_dunning(date=today)
+env.cr.commit()
+notices = env["isp.dunning.notice"].search([("company_id", "=", company.id)])
+print(f"Dunning run of {today}: {run.notice_count} notices, {run.invoice_count} invoices escalated, {run.error_count} errors")
+print(f"All notices in the demo: {len(notices)}")
+for level in env["isp.dunning.level"].search([("company_id", "=", company.id)]):
+    print(f"  {level.name}: {level.notice_count} notices")
+PY
+
+cat <<MSG
+
+Odoo serves the demo on http://localhost:$PORT
+  database: $DB
+  login:    admin
+  password: admin
+  portal:   max.mustermann@example.com / portal
+Stop it with Ctrl+C.
+MSG
+exec "${ODOO_CMD[@]}" --addons-path="$(addons_path)" -d "$DB" --db-filter="^$DB\$" --http-port="$PORT" --log-level=warn
