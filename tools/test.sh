@@ -35,11 +35,19 @@ else
 fi
 
 say "Pure core: pytest"
+mkdir -p "$ROOT/.test-logs"
 set +e
-"$PYTHON" -m pytest -q -p no:cacheprovider --import-mode=importlib isp_dunning/domain/tests
-rc=$?
+"$PYTHON" -m pytest -q -p no:cacheprovider -p no:benchmark --import-mode=importlib \
+    isp_dunning/domain/tests 2>&1 | tee "$ROOT/.test-logs/pytest.log"
+rc=${PIPESTATUS[0]}
 set -e
-if [ $rc -eq 0 ]; then summary+=("pytest: ok"); else summary+=("pytest: FAILED ($rc)"); status=1; fi
+PY_PASSED="$(grep -Eo '[0-9]+ passed' "$ROOT/.test-logs/pytest.log" | tail -n 1 | grep -Eo '[0-9]+' || echo 0)"
+PY_FAILED="$(tail -n 1 "$ROOT/.test-logs/pytest.log" | grep -Eo '[0-9]+ (failed|errors?)' | awk '{s+=$1} END {print s+0}' || true)"
+if [ $rc -eq 0 ] && [ "$PY_PASSED" -gt 0 ]; then
+    summary+=("pytest: ok ($PY_PASSED passed)")
+else
+    summary+=("pytest: FAILED (exit $rc)"); status=1
+fi
 
 DB="isp_dunning_test_$(date +%Y%m%d%H%M%S)_$$"
 LOG="$ROOT/.test-logs/$DB.log"
@@ -52,13 +60,14 @@ odoo_step() {
     # odoo_step NAME ARGS... : runs Odoo, fails on a non-zero exit or any ERROR line.
     local name="$1"; shift
     say "Odoo: $name"
+    local start
+    start=$(wc -l <"$LOG")
     set +e
-    odoo_run "$DB" --stop-after-init --no-http --log-level=info "$@" >>"$LOG" 2>&1
+    odoo_run "$DB" --stop-after-init --log-level=info "$@" >>"$LOG" 2>&1
     local rc=$?
     set -e
     local errors
-    errors="$(grep -E '^[0-9-]+ [0-9:,]+ [0-9]+ (ERROR|CRITICAL) ' "$LOG" | grep -v 'already exists, skip' || true)"
-    : >"$LOG.step"
+    errors="$(tail -n +"$((start + 1))" "$LOG" | grep -E '^[0-9-]+ [0-9:,]+ [0-9]+ (ERROR|CRITICAL) ' || true)"
     if [ $rc -ne 0 ] || [ -n "$errors" ]; then
         echo "$errors" | tail -n 40
         summary+=("odoo $name: FAILED (exit $rc, log $LOG)"); status=1
@@ -68,11 +77,20 @@ odoo_step() {
 }
 
 TAGS="${TEST_TAGS:-/isp_dunning}"
-odoo_step "install and test" -i isp_dunning --test-enable --test-tags "$TAGS" || true
-grep -E "odoo.tests.result: |tests when loading database|of [0-9]+ tests" "$LOG" | tail -n 3 || true
-TESTS_RUN="$(grep -Eo 'isp_dunning: [0-9]+ tests' "$LOG" | awk '{s+=$2} END {print s+0}')"
-odoo_step "upgrade 1" -u isp_dunning || true
-odoo_step "upgrade 2" -u isp_dunning || true
+HTTP_PORT="$("$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+: >"$LOG"
+odoo_step "install and test" -i isp_dunning --test-enable --test-tags "$TAGS" \
+    --http-port="$HTTP_PORT" || true
+RESULT_LINE="$(grep -E 'failed, [0-9]+ error\(s\) of [0-9]+ tests' "$LOG" | tail -n 1 || true)"
+echo "$RESULT_LINE"
+ODOO_TESTS="$(echo "$RESULT_LINE" | sed -nE 's/.* of ([0-9]+) tests.*/\1/p')"
+ODOO_FAILED="$(echo "$RESULT_LINE" | sed -nE 's/.*: ([0-9]+) failed, ([0-9]+) error.*/\1 \2/p' | awk '{print $1 + $2}' || true)"
+ODOO_TESTS="${ODOO_TESTS:-0}"; ODOO_FAILED="${ODOO_FAILED:-0}"
+if [ "$ODOO_TESTS" -eq 0 ]; then
+    summary+=("odoo tests: FAILED (no test ran)"); status=1
+fi
+odoo_step "upgrade 1" -u isp_dunning --no-http || true
+odoo_step "upgrade 2" -u isp_dunning --no-http || true
 say "Odoo: uninstall"
 if odoo_shell "$DB" >>"$LOG" 2>&1 <<'PY'
 module = env["ir.module.module"].search([("name", "=", "isp_dunning")])
@@ -90,9 +108,14 @@ fi
 echo
 say "Summary"
 printf '  %s\n' "${summary[@]}"
-failed=0
-for line in "${summary[@]}"; do case "$line" in *FAILED*) failed=$((failed + 1));; esac; done
-passed=$(( ${#summary[@]} - failed ))
-echo "Odoo tests run: ${TESTS_RUN:-0}"
+# Tests counted one by one; a failed lint or upgrade step counts as one failure.
+steps_failed=0
+for line in "${summary[@]}"; do
+    case "$line" in pytest:*|"odoo install and test"*) ;; *FAILED*) steps_failed=$((steps_failed + 1));; esac
+done
+passed=$(( PY_PASSED + ODOO_TESTS - ODOO_FAILED ))
+failed=$(( PY_FAILED + ODOO_FAILED + steps_failed ))
+if [ $status -ne 0 ] && [ $failed -eq 0 ]; then failed=1; fi
+echo "pure core: $PY_PASSED passed; Odoo: $ODOO_TESTS tests, $ODOO_FAILED failed"
 echo "$passed passed, $failed failed"
 exit $status

@@ -101,7 +101,9 @@ class AccountMove(models.Model):
         leaving.write({"dunning_level_id": False, "dunning_next_date": False})
         for move in leaving:
             move.message_post(body=self.env._("Paid: the invoice left dunning."))
-        leaving.commercial_partner_id._dunning_refresh_level()
+        partners = leaving.commercial_partner_id
+        partners._dunning_refresh_level()
+        partners._dunning_release_if_settled()
         return leaving
 
     def action_view_dunning_notices(self):

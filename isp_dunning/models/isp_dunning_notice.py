@@ -91,6 +91,11 @@ class IspDunningNotice(models.Model):
     )
     error_message = fields.Text(readonly=True)
     portal_block_announced = fields.Boolean(readonly=True)
+    portal_block_postponed = fields.Boolean(
+        readonly=True,
+        help="The level blocks the portal, but the consumer guard (§ 61 TKG) postponed it.",
+    )
+    portal_block_note = fields.Char(readonly=True)
     portal_block = fields.Boolean(
         string="Portal Blocked",
         readonly=True,

@@ -496,6 +496,7 @@ class IspDunningRun(models.Model):
         self._create_fee_moves(notices, notice_plans)
         self._update_invoices(plans, move_data, levels)
         partners._dunning_refresh_level()
+        partners._dunning_apply_notices(notices)
         stats["notices"] += len(notices)
         stats["invoices"] += sum(len(n.escalated_move_ids) for n in notice_plans)
         return notices

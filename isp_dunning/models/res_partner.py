@@ -118,6 +118,28 @@ class ResPartner(models.Model):
         for level_id, partner_ids in changes.items():
             self.browse(partner_ids).sudo().write({"dunning_level_id": level_id})
 
+    # ------------------------------------------------------------------
+    # Consequences of a level: portal block and provisioning hooks
+    # ------------------------------------------------------------------
+    def _dunning_apply_notices(self, notices):
+        """Run what the notices' levels trigger: the level's server action
+        and, at a blocking level, the portal block."""
+        for notice in notices:
+            action = notice.level_id.server_action_id
+            if action:
+                action.sudo().with_context(
+                    active_model=notice._name,
+                    active_id=notice.id,
+                    active_ids=notice.ids,
+                    dunning_partner_id=notice.partner_id.id,
+                    dunning_move_ids=notice.move_ids.ids,
+                ).run()
+
+    def _dunning_release_if_settled(self):
+        """Lift dunning's portal block of customers with nothing left at a
+        blocking level."""
+        return self.browse()
+
     def action_view_dunning_notices(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(
