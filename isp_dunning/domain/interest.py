@@ -52,6 +52,8 @@ class InterestResult(NamedTuple):
     principal: Decimal
     date_from: date
     date_to: date
+    # The unrounded amount, for callers that add several results and round once.
+    exact: Fraction = Fraction(0)
 
     @property
     def days(self) -> int:
@@ -181,4 +183,5 @@ def compute_interest(
         principal=amount,
         date_from=start,
         date_to=end,
+        exact=exact,
     )

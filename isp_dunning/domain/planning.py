@@ -20,12 +20,11 @@ Rules (German practice, § 286/288 BGB):
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from fractions import Fraction
 
 from . import escalation
 from .interest import compute_interest
-from .money import round_money
-
-FINE = Decimal("0.0000001")
+from .money import round_fraction, round_money
 
 
 @dataclass(frozen=True)
@@ -179,14 +178,15 @@ def _interest_for(invoice, overdue_items, level, customer, settings, precision):
     today = settings.today
     if level.interest_mode == "none":
         return None
-    total = Decimal("0")
+    total = Fraction(0)
     segments = []
     starts = []
     for item in overdue_items:
         if invoice.interest_until:
             start = max(invoice.interest_until, item.due_date)
         elif settings.interest_start == "first_notice":
-            start = invoice.first_notice_date or today
+            # Never before the instalment itself was due.
+            start = max(invoice.first_notice_date or today, item.due_date)
         else:
             start = item.due_date
         result = compute_interest(
@@ -197,16 +197,15 @@ def _interest_for(invoice, overdue_items, level, customer, settings, precision):
             rate=level.interest_rate,
             base_rates=settings.base_rates,
             is_business=customer.is_business,
-            precision=FINE,
         )
-        total += result.amount
+        total += result.exact
         segments.extend(result.segments)
         if result.segments:
             starts.append(result.segments[0].date_from)
     if not segments:
         return None
     return {
-        "amount": round_money(total, precision),
+        "amount": round_fraction(total, precision),
         "date_from": min(starts),
         "date_to": today,
         "days": (today - min(starts)).days + 1,
