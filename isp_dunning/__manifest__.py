@@ -23,9 +23,17 @@
         "views/account_move_views.xml",
         "views/res_partner_views.xml",
         "views/res_config_settings_views.xml",
+        "report/isp_dunning_notice_report.xml",
         "wizard/isp_dunning_preview_wizard_views.xml",
+        "views/res_partner_portal_views.xml",
+        "views/res_users_views.xml",
         "views/isp_dunning_menus.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "isp_dunning/static/tests/tours/*.js",
+        ],
+    },
     "demo": [
         "demo/isp_dunning_demo.xml",
     ],

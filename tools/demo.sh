@@ -56,7 +56,12 @@ env.cr.commit()
 PY
 
 say "Installing isp_dunning with its demo data"
+start=$(wc -l <"$LOG")
 odoo_run "$DB" -i isp_dunning --stop-after-init --no-http >>"$LOG" 2>&1
+if tail -n +"$((start + 1))" "$LOG" | grep -qE ' (ERROR|CRITICAL) |demo data failed to install'; then
+    tail -n +"$((start + 1))" "$LOG" | grep -E -A8 ' (ERROR|CRITICAL) |demo data failed' | head -n 40
+    die "isp_dunning or its demo data did not install; see $LOG"
+fi
 
 say "Running the dunning: weekly runs over the last ten weeks, then today"
 odoo_shell "$DB" 2>>"$LOG" <<'PY'

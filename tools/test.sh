@@ -49,6 +49,23 @@ else
     summary+=("pytest: FAILED (exit $rc)"); status=1
 fi
 
+say "End to end: real SMTP delivery and PDF letters"
+if ! command -v wkhtmltopdf >/dev/null || ! command -v pdftotext >/dev/null; then
+    die "wkhtmltopdf and pdftotext are needed (apt-get install wkhtmltopdf poppler-utils)."
+fi
+set +e
+ISP_DUNNING_E2E=1 "$PYTHON" -m pytest -q -p no:cacheprovider -p no:benchmark \
+    --import-mode=importlib tests_e2e 2>&1 | tee "$ROOT/.test-logs/e2e.log"
+rc=${PIPESTATUS[0]}
+set -e
+E2E_PASSED="$(grep -Eo '[0-9]+ passed' "$ROOT/.test-logs/e2e.log" | tail -n 1 | grep -Eo '[0-9]+' || echo 0)"
+E2E_FAILED="$(tail -n 1 "$ROOT/.test-logs/e2e.log" | grep -Eo '[0-9]+ (failed|errors?)' | awk '{s+=$1} END {print s+0}' || true)"
+if [ $rc -eq 0 ] && [ "$E2E_PASSED" -gt 0 ]; then
+    summary+=("e2e: ok ($E2E_PASSED passed)")
+else
+    summary+=("e2e: FAILED (exit $rc)"); status=1
+fi
+
 DB="isp_dunning_test_$(date +%Y%m%d%H%M%S)_$$"
 LOG="$ROOT/.test-logs/$DB.log"
 mkdir -p "$ROOT/.test-logs"
@@ -67,7 +84,7 @@ odoo_step() {
     local rc=$?
     set -e
     local errors
-    errors="$(tail -n +"$((start + 1))" "$LOG" | grep -E '^[0-9-]+ [0-9:,]+ [0-9]+ (ERROR|CRITICAL) ' || true)"
+    errors="$(tail -n +"$((start + 1))" "$LOG" | grep -E '^[0-9-]+ [0-9:,]+ [0-9]+ (ERROR|CRITICAL) |demo data failed to install' || true)"
     if [ $rc -ne 0 ] || [ -n "$errors" ]; then
         echo "$errors" | tail -n 40
         summary+=("odoo $name: FAILED (exit $rc, log $LOG)"); status=1
@@ -111,11 +128,11 @@ printf '  %s\n' "${summary[@]}"
 # Tests counted one by one; a failed lint or upgrade step counts as one failure.
 steps_failed=0
 for line in "${summary[@]}"; do
-    case "$line" in pytest:*|"odoo install and test"*) ;; *FAILED*) steps_failed=$((steps_failed + 1));; esac
+    case "$line" in pytest:*|e2e:*|"odoo install and test"*) ;; *FAILED*) steps_failed=$((steps_failed + 1));; esac
 done
-passed=$(( PY_PASSED + ODOO_TESTS - ODOO_FAILED ))
-failed=$(( PY_FAILED + ODOO_FAILED + steps_failed ))
+passed=$(( PY_PASSED + E2E_PASSED + ODOO_TESTS - ODOO_FAILED ))
+failed=$(( PY_FAILED + E2E_FAILED + ODOO_FAILED + steps_failed ))
 if [ $status -ne 0 ] && [ $failed -eq 0 ]; then failed=1; fi
-echo "pure core: $PY_PASSED passed; Odoo: $ODOO_TESTS tests, $ODOO_FAILED failed"
+echo "pure core: $PY_PASSED passed; end to end: $E2E_PASSED passed; Odoo: $ODOO_TESTS tests, $ODOO_FAILED failed"
 echo "$passed passed, $failed failed"
 exit $status

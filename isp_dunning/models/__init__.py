@@ -5,9 +5,12 @@ from . import (
     isp_dunning_demo,
     isp_dunning_level,
     isp_dunning_notice,
+    isp_dunning_notice_delivery,
     isp_dunning_notice_line,
     isp_dunning_run,
+    mail_mail,
     res_company,
     res_config_settings,
     res_partner,
+    res_users,
 )

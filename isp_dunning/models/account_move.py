@@ -113,3 +113,10 @@ class AccountMove(models.Model):
         )
         action["domain"] = [("move_ids", "in", self.ids)]
         return action
+
+    def write(self, vals):
+        result = super().write(vals)
+        if "dunning_blocked_until" in vals:
+            # A paused invoice no longer justifies a portal block.
+            self.commercial_partner_id._dunning_release_if_settled()
+        return result

@@ -103,6 +103,20 @@ class IspDunningNotice(models.Model):
     )
     collection_handover = fields.Boolean(related="level_id.collection_handover")
 
+    # What was delivered: the rendered texts, the mail and the letter.
+    subject = fields.Char(readonly=True)
+    body_text = fields.Text(string="Text Body", readonly=True)
+    body_html = fields.Html(string="HTML Body", readonly=True, sanitize=True, sanitize_style=True)
+    email_cc = fields.Char(string="CC", readonly=True)
+    email_bcc = fields.Char(string="BCC", readonly=True)
+    mail_id = fields.Many2one("mail.mail", string="Email", readonly=True, copy=False)
+    letter_attachment_id = fields.Many2one(
+        "ir.attachment", string="Letter", readonly=True, copy=False
+    )
+    handover_mail_id = fields.Many2one(
+        "mail.mail", string="Handover Email", readonly=True, copy=False
+    )
+
     _sql_constraints = [
         (
             "amounts_positive",
@@ -194,6 +208,10 @@ class IspDunningNotice(models.Model):
     def action_retry(self):
         """Put failed notices back in the queue."""
         for notice in self.filtered(lambda n: n.state == "error"):
+            # mail.mail is for administrators only; requeueing the notice's own mail is safe.
+            mail = notice.mail_id.sudo()
+            if mail.state == "exception":
+                mail.mark_outgoing()
             notice.write(
                 {
                     "state": "to_send" if notice.channel != "letter" else "to_print",
@@ -264,7 +282,8 @@ class IspDunningNotice(models.Model):
         def money(value):
             return to_decimal(currency.round(value or 0.0))
 
-        bank = company.partner_id.bank_ids[:1]
+        banks = company.partner_id.bank_ids
+        bank = banks.filtered(lambda b: b.acc_type == "iban")[:1] or banks[:1]
         company_data = {
             "name": text(company.name),
             "street": text(company.street),

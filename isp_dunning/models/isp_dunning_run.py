@@ -197,6 +197,9 @@ class IspDunningRun(models.Model):
         if not self.dry_run:
             self._check_booking_setup()
         context = self._prepare_context(levels)
+        if not self.dry_run:
+            # Finish what an interrupted run or a failed delivery left behind.
+            self.env["isp.dunning.notice"]._deliver_pending(company)
         partner_ids = self._candidate_partner_ids()
         totals = defaultdict(int)
         preview_rows = []
@@ -210,6 +213,8 @@ class IspDunningRun(models.Model):
             done += len(batch)
             self._commit()
             self.env["ir.cron"]._notify_progress(done=done, remaining=len(partner_ids) - done)
+        if not self.dry_run:
+            self.env["res.partner"]._dunning_retry_postponed_blocks(self.date)
         vals = {
             "state": "done",
             "finished_at": fields.Datetime.now(),
@@ -497,6 +502,7 @@ class IspDunningRun(models.Model):
         self._update_invoices(plans, move_data, levels)
         partners._dunning_refresh_level()
         partners._dunning_apply_notices(notices)
+        notices._deliver()
         stats["notices"] += len(notices)
         stats["invoices"] += sum(len(n.escalated_move_ids) for n in notice_plans)
         return notices

@@ -1,9 +1,15 @@
+import logging
 from collections import defaultdict
+from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
+from odoo.tools import format_amount, format_date
 
 from ..domain.emails import parse_email_list
+from ..domain.escalation import is_business
+
+_logger = logging.getLogger(__name__)
 
 
 class ResPartner(models.Model):
@@ -27,6 +33,21 @@ class ResPartner(models.Model):
     )
     dunning_portal_blocked = fields.Boolean(
         string="Portal Blocked by Dunning", readonly=True, copy=False
+    )
+    dunning_portal_block_notice_id = fields.Many2one(
+        "isp.dunning.notice",
+        string="Portal Blocked by Notice",
+        readonly=True,
+        copy=False,
+        ondelete="set null",
+        groups="isp_dunning.group_dunning_user",
+    )
+    dunning_portal_block_manual = fields.Boolean(
+        string="Portal Blocked by Hand",
+        readonly=True,
+        copy=False,
+        groups="isp_dunning.group_dunning_user",
+        help="A dunning manager blocked the portal; only a manager lifts this block.",
     )
     dunning_notice_ids = fields.One2many(
         "isp.dunning.notice", "partner_id", string="Dunning Notices"
@@ -122,23 +143,380 @@ class ResPartner(models.Model):
     # Consequences of a level: portal block and provisioning hooks
     # ------------------------------------------------------------------
     def _dunning_apply_notices(self, notices):
-        """Run what the notices' levels trigger: the level's server action
-        and, at a blocking level, the portal block."""
+        """Apply what the notices' levels trigger: at a blocking level the
+        portal block, unless the consumer guard postpones it, then the
+        level's server action. On a blocking level the action waits for the
+        block, so that a provisioning hook never suspends a line that § 61
+        TKG still protects; it runs when a later run lifts the postponement."""
         for notice in notices:
-            action = notice.level_id.server_action_id
-            if action:
-                action.sudo().with_context(
-                    active_model=notice._name,
-                    active_id=notice.id,
-                    active_ids=notice.ids,
-                    dunning_partner_id=notice.partner_id.id,
-                    dunning_move_ids=notice.move_ids.ids,
-                ).run()
+            partner = notice.partner_id.sudo()
+            if notice.level_id.block_portal and not partner.dunning_portal_blocked:
+                reasons = partner._dunning_block_guard(notice.company_id, notice.date)
+                if reasons:
+                    partner._dunning_postpone_block(notice, reasons)
+                    continue
+                partner._dunning_block_portal(notice)
+            self._dunning_run_level_action(notice)
 
-    def _dunning_release_if_settled(self):
-        """Lift dunning's portal block of customers with nothing left at a
-        blocking level."""
-        return self.browse()
+    @api.model
+    def _dunning_retry_postponed_blocks(self, date):
+        """At the end of a run of the current company: block the customers
+        whose block was postponed once the consumer guard allows it, and
+        lift blocks whose invoices left the blocking levels without a
+        reconciliation (e.g. a cancelled invoice)."""
+        company = self.env.company
+        notices = (
+            self.env["isp.dunning.notice"]
+            .sudo()
+            .search(
+                [
+                    ("company_id", "=", company.id),
+                    ("level_id.block_portal", "=", True),
+                    ("state", "!=", "cancelled"),
+                    ("partner_id.dunning_level_id", "!=", False),
+                    ("partner_id.dunning_portal_blocked", "=", False),
+                ],
+                order="date desc, id desc",
+            )
+        )
+        latest = {}
+        for notice in notices:
+            latest.setdefault(notice.partner_id, notice)
+        # Only the customer's latest blocking notice counts: a block lifted by
+        # a manager after a later notice stays lifted.
+        waiting = [n for n in latest.values() if n.portal_block_postponed and not n.portal_block]
+        partners = self.sudo().browse([n.partner_id.id for n in waiting])
+        pending = partners._dunning_blocking_moves(date).commercial_partner_id
+        for notice in waiting:
+            partner = notice.partner_id.sudo()
+            if partner not in pending or partner._dunning_block_guard(company, date):
+                continue
+            try:
+                # One customer's failing provisioning hook must not fail the run.
+                with self.env.cr.savepoint():
+                    partner._dunning_block_portal(notice)
+                    notice.message_post(
+                        body=self.env._(
+                            "Portal blocked on %s: the consumer guard (§ 61 TKG) allows it now.",
+                            format_date(self.env, date),
+                        )
+                    )
+                    self._dunning_run_level_action(notice)
+            except Exception as error:
+                _logger.warning("Portal block of %s failed: %s", partner.display_name, error)
+                notice.message_post(body=self.env._("The postponed portal block failed: %s", error))
+        blocked = (
+            self.sudo()
+            .with_context(active_test=False)
+            .search(
+                [
+                    ("dunning_portal_blocked", "=", True),
+                    ("dunning_portal_block_manual", "=", False),
+                    ("dunning_portal_block_notice_id.company_id", "=", company.id),
+                ]
+            )
+        )
+        blocked._dunning_release_if_settled(date)
+
+    def _dunning_release_if_settled(self, date=None):
+        """Lift dunning's portal block of customers with no open invoice left
+        at or above a blocking level: paid, credited, written off or paused.
+        A block set by hand stays until a manager lifts it."""
+        partners = self.commercial_partner_id.sudo().filtered(
+            lambda p: p.dunning_portal_blocked and not p.dunning_portal_block_manual
+        )
+        if not partners:
+            return self.browse()
+        date = date or fields.Date.context_today(self)
+        released = partners - partners._dunning_blocking_moves(date).commercial_partner_id
+        released._dunning_unblock_portal(
+            self.env._(
+                "Portal access restored: no invoice is left open at a blocking dunning level."
+            )
+        )
+        return released
+
+    def _dunning_blocking_moves(self, date):
+        """Open invoices of these customers at or above the first blocking
+        level of their company that are not paused on ``date``."""
+        Move = self.env["account.move"].sudo()
+        first_blocking = {}
+        for level in self.env["isp.dunning.level"].sudo().search([("block_portal", "=", True)]):
+            company_id = level.company_id.id
+            first_blocking[company_id] = min(
+                level.sequence, first_blocking.get(company_id, level.sequence)
+            )
+        if not self or not first_blocking:
+            return Move
+        moves = Move.search(
+            [
+                ("commercial_partner_id", "in", self.ids),
+                ("move_type", "=", "out_invoice"),
+                ("state", "=", "posted"),
+                ("dunning_level_id", "!=", False),
+                ("payment_state", "not in", ("paid", "in_payment", "reversed")),
+                "|",
+                ("dunning_blocked_until", "=", False),
+                ("dunning_blocked_until", "<", date),
+            ]
+        )
+        return moves.filtered(
+            lambda m: (
+                m.dunning_level_id.company_id.id in first_blocking
+                and m.dunning_level_id.sequence >= first_blocking[m.dunning_level_id.company_id.id]
+                and not m.currency_id.is_zero(m.amount_residual)
+            )
+        )
+
+    # ------------------------------------------------------------------
+    # Consumer guard (§ 61 TKG)
+    # ------------------------------------------------------------------
+    def _dunning_block_guard(self, company, date):
+        """Why § 61 TKG forbids blocking this customer on ``date``; an empty
+        list when the block may go ahead. Businesses are not protected."""
+        self.ensure_one()
+        if not company.dunning_consumer_guard or is_business(self.is_company, self.vat):
+            return []
+        reasons = []
+        currency = company.currency_id
+        arrears = self._dunning_undisputed_arrears(company, date)
+        threshold = company.dunning_block_threshold
+        if currency.compare_amounts(arrears, threshold) < 0:
+            reasons.append(
+                self.env._(
+                    "the undisputed arrears of %(arrears)s are below the threshold of "
+                    "%(threshold)s",
+                    arrears=format_amount(self.env, arrears, currency),
+                    threshold=format_amount(self.env, threshold, currency),
+                )
+            )
+        if not self._dunning_block_announced(company, date):
+            reasons.append(
+                self.env._(
+                    "no notice announced the block at least %s days in advance",
+                    company.dunning_block_notice_days,
+                )
+            )
+        return reasons
+
+    def _dunning_undisputed_arrears(self, company, date):
+        """Overdue open amount of the customer's invoices in company currency,
+        without disputed invoices and less unallocated payments and credits."""
+        self.ensure_one()
+        lines = (
+            self.env["account.move.line"]
+            .sudo()
+            .search(
+                [
+                    ("company_id", "=", company.id),
+                    ("move_id.commercial_partner_id", "=", self.id),
+                    ("parent_state", "=", "posted"),
+                    ("account_id.account_type", "=", "asset_receivable"),
+                    ("reconciled", "=", False),
+                    ("amount_residual", "!=", 0.0),
+                ]
+            )
+        )
+        total = 0.0
+        for line in lines:
+            move = line.move_id
+            if line.amount_residual < 0:
+                total += line.amount_residual
+            elif (
+                move.move_type == "out_invoice"
+                and line.date_maturity
+                and line.date_maturity < date
+                and not (
+                    move.dunning_block_reason == "dispute"
+                    and move.dunning_blocked_until
+                    and move.dunning_blocked_until >= date
+                )
+            ):
+                total += line.amount_residual
+        return company.currency_id.round(total)
+
+    def _dunning_block_announced(self, company, date):
+        """Whether a notice announced the block at least the announcement
+        period before ``date``. It must cover an invoice that is still open:
+        the announcement of an earlier, settled case does not count."""
+        self.ensure_one()
+        open_moves = (
+            self.env["account.move"]
+            .sudo()
+            .search(
+                [
+                    ("commercial_partner_id", "=", self.id),
+                    ("company_id", "=", company.id),
+                    ("move_type", "=", "out_invoice"),
+                    ("state", "=", "posted"),
+                    ("payment_state", "not in", ("paid", "in_payment", "reversed")),
+                ]
+            )
+        )
+        if not open_moves:
+            return False
+        return bool(
+            self.env["isp.dunning.notice"]
+            .sudo()
+            .search_count(
+                [
+                    ("partner_id", "=", self.id),
+                    ("company_id", "=", company.id),
+                    ("portal_block_announced", "=", True),
+                    ("state", "not in", ("cancelled", "error")),
+                    ("date", "<=", date - timedelta(days=company.dunning_block_notice_days)),
+                    ("move_ids", "in", open_moves.ids),
+                ],
+                limit=1,
+            )
+        )
+
+    def _dunning_postpone_block(self, notice, reasons):
+        note = self.env._("Portal block postponed (§ 61 TKG): %s.", "; ".join(reasons))
+        notice = notice.sudo()
+        notice.write({"portal_block_postponed": True, "portal_block_note": note})
+        notice.message_post(body=note)
+
+    # ------------------------------------------------------------------
+    # Block and release
+    # ------------------------------------------------------------------
+    def _dunning_portal_users(self):
+        """Portal users of these customers and of their contacts, archived
+        ones included so that a user reactivated by hand stays blocked."""
+        if not self:
+            return self.env["res.users"]
+        return (
+            self.env["res.users"]
+            .sudo()
+            .with_context(active_test=False)
+            .search(
+                [
+                    ("partner_id", "child_of", self.ids),
+                    ("share", "=", True),
+                    ("groups_id", "in", self.env.ref("base.group_portal").ids),
+                ]
+            )
+        )
+
+    def _dunning_block_portal(self, notice=None):
+        """Block the portal of these customers: by ``notice``, or by hand
+        without one."""
+        notice = (notice or self.env["isp.dunning.notice"]).sudo()
+        now = fields.Datetime.now()
+        for partner in self.sudo():
+            users = partner._dunning_portal_users().filtered(lambda u: not u.dunning_blocked)
+            users.write(
+                {
+                    "dunning_blocked": True,
+                    "dunning_blocked_date": now,
+                    "dunning_block_notice_id": notice.id,
+                }
+            )
+            partner.write(
+                {
+                    "dunning_portal_blocked": True,
+                    "dunning_portal_block_notice_id": notice.id,
+                    "dunning_portal_block_manual": not notice,
+                }
+            )
+            names = ", ".join(users.mapped("display_name")) or self.env._("none")
+            if notice:
+                notice.portal_block = True
+                body = self.env._(
+                    "Portal access blocked by dunning notice %(notice)s. Blocked users: %(users)s.",
+                    notice=notice.name,
+                    users=names,
+                )
+            else:
+                body = self.env._(
+                    "Portal access blocked by hand by %(manager)s. Blocked users: %(users)s.",
+                    manager=self.env.user.name,
+                    users=names,
+                )
+            partner.message_post(body=body)
+
+    def _dunning_unblock_portal(self, message):
+        """Restore the users dunning blocked and run the company's release
+        action; users archived or blocked otherwise stay as they are."""
+        for partner in self.sudo():
+            users = (
+                self.env["res.users"]
+                .sudo()
+                .with_context(active_test=False)
+                .search(
+                    [
+                        ("dunning_blocked", "=", True),
+                        "|",
+                        ("partner_id", "child_of", partner.id),
+                        ("dunning_block_notice_id.partner_id", "=", partner.id),
+                    ]
+                )
+            )
+            users.write(
+                {
+                    "dunning_blocked": False,
+                    "dunning_blocked_date": False,
+                    "dunning_block_notice_id": False,
+                }
+            )
+            company = partner.dunning_portal_block_notice_id.company_id or self.env.company
+            partner.write(
+                {
+                    "dunning_portal_blocked": False,
+                    "dunning_portal_block_notice_id": False,
+                    "dunning_portal_block_manual": False,
+                }
+            )
+            names = ", ".join(users.mapped("display_name")) or self.env._("none")
+            partner.message_post(
+                body=self.env._(
+                    "%(message)s Restored users: %(users)s.", message=message, users=names
+                )
+            )
+            partner._dunning_run_release_action(company)
+
+    def _dunning_run_level_action(self, notice):
+        action = notice.level_id.server_action_id
+        if action:
+            action.sudo().with_company(notice.company_id).with_context(
+                active_model=notice._name,
+                active_id=notice.id,
+                active_ids=notice.ids,
+                dunning_partner_id=notice.partner_id.id,
+                dunning_move_ids=notice.move_ids.ids,
+            ).run()
+
+    def _dunning_run_release_action(self, company):
+        self.ensure_one()
+        action = company.sudo().dunning_release_action_id
+        if action:
+            action.sudo().with_company(company).with_context(
+                active_model=self._name,
+                active_id=self.id,
+                active_ids=self.ids,
+                dunning_partner_id=self.id,
+                dunning_release=True,
+            ).run()
+
+    def action_dunning_block_portal(self):
+        self._dunning_check_manager()
+        self.commercial_partner_id.filtered(
+            lambda p: not p.dunning_portal_blocked
+        )._dunning_block_portal()
+        return True
+
+    def action_dunning_unblock_portal(self):
+        self._dunning_check_manager()
+        self.commercial_partner_id.filtered("dunning_portal_blocked")._dunning_unblock_portal(
+            self.env._("Portal access restored by hand by %s.", self.env.user.name)
+        )
+        return True
+
+    def _dunning_check_manager(self):
+        if not self.env.user.has_group("isp_dunning.group_dunning_manager"):
+            raise AccessError(
+                self.env._("Only dunning managers can block or unblock portal access.")
+            )
 
     def action_view_dunning_notices(self):
         self.ensure_one()

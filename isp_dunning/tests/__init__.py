@@ -1,1 +1,8 @@
-from . import test_access, test_configuration, test_dunning_run
+from . import (
+    test_access,
+    test_configuration,
+    test_delivery,
+    test_dunning_run,
+    test_portal,
+    test_tour,
+)

@@ -15,7 +15,7 @@ class IspDunningPreviewWizard(models.TransientModel):
     partner_id = fields.Many2one(
         "res.partner",
         string="Customer",
-        domain="[('is_company', '=', True)]",
+        domain="[('parent_id', '=', False)]",
         help="Leave empty to preview with sample data.",
     )
     date = fields.Date(default=fields.Date.context_today, required=True)

@@ -1,0 +1,518 @@
+import functools
+import logging
+import subprocess
+from datetime import timedelta
+from decimal import Decimal
+
+from markupsafe import Markup
+
+from odoo import api, fields, models
+from odoo.tools import config, pdf
+
+from ..domain import collection, rendering
+from ..domain.emails import parse_email_list
+from ..domain.money import to_decimal
+
+_logger = logging.getLogger(__name__)
+
+
+@functools.cache
+def wkhtmltopdf_renders_batches():
+    """Whether wkhtmltopdf takes several documents in one call. Builds with
+    "patched qt" do; Debian's build does not (it fails on a second input), so
+    there each document needs a process of its own."""
+    try:
+        version = subprocess.run(
+            ["wkhtmltopdf", "--version"], capture_output=True, text=True, timeout=30, check=False
+        ).stdout
+    except OSError:
+        return False
+    return "patched qt" in version
+
+
+LETTER_REPORT = "isp_dunning.action_report_dunning_letter"
+HANDOVER_REPORT = "isp_dunning.action_report_dunning_handover"
+INVOICE_REPORT = "account.account_invoices"
+
+
+class IspDunningNotice(models.Model):
+    """Delivery of notices: texts, emails, letters and the handover to the
+    collection agency. Each step is recorded on the notice, so running it
+    again never sends anything twice."""
+
+    _inherit = "isp.dunning.notice"
+
+    # ------------------------------------------------------------------
+    # Entry points
+    # ------------------------------------------------------------------
+    @api.model
+    def _deliver_pending(self, company):
+        """Deliver what a crash or an error left undone (one search)."""
+        pending = self.search(
+            [
+                ("company_id", "=", company.id),
+                "|",
+                "&",
+                ("state", "=", "to_send"),
+                ("mail_id", "=", False),
+                "&",
+                ("state", "=", "to_print"),
+                ("letter_attachment_id", "=", False),
+            ]
+        )
+        pending._deliver()
+        return pending
+
+    def _deliver(self):
+        """Render, queue the emails, produce the letters and hand over
+        collection cases. One failing notice goes to ``error``; the others
+        are delivered."""
+        notices = self.filtered(lambda n: n.state in ("to_send", "to_print"))
+        if not notices:
+            return
+        rendered = notices._render_and_store()
+        rendered._queue_emails()
+        rendered._produce_letters()
+        rendered.filtered("collection_handover")._hand_over()
+
+    # ------------------------------------------------------------------
+    # Texts
+    # ------------------------------------------------------------------
+    def _recipients(self):
+        """CC and BCC of a notice's email, as configured on its level."""
+        self.ensure_one()
+        level = self.level_id
+        cc = parse_email_list(level.cc_emails)
+        bcc = parse_email_list(level.bcc_emails)
+        if level.copy_to_company and self.company_id.email:
+            bcc.append(self.company_id.email)
+        return ", ".join(cc), ", ".join(bcc)
+
+    def _render_and_store(self):
+        """Render subject, text and HTML of every notice that has none yet;
+        a template problem puts only that notice in error."""
+        ok = self.browse()
+        for notice in self:
+            if notice.subject and notice.body_html:
+                ok |= notice
+                continue
+            try:
+                parts = notice._render_parts()
+                cc, bcc = notice._recipients()
+            except (rendering.TemplateProblem, ValueError) as problem:
+                notice._set_error(
+                    self.env._(
+                        "The texts of level %(level)s could not be rendered: %(problem)s",
+                        level=notice.level_id.name,
+                        problem=problem,
+                    )
+                )
+                continue
+            notice.write(
+                {
+                    "subject": parts["subject"],
+                    "body_text": parts["body_text"],
+                    "body_html": parts["body_html"],
+                    "email_cc": cc,
+                    "email_bcc": bcc,
+                }
+            )
+            ok |= notice
+        return ok
+
+    def _set_error(self, message):
+        self.write({"state": "error", "error_message": message})
+        for notice in self:
+            notice.message_post(body=message)
+
+    # ------------------------------------------------------------------
+    # Email
+    # ------------------------------------------------------------------
+    def _queue_emails(self):
+        """One mail.mail per notice in Odoo's queue, linked to the notice."""
+        notices = self.filtered(
+            lambda n: n.state == "to_send" and n.channel != "letter" and not n.mail_id
+        )
+        if not notices:
+            return
+        invoice_pdfs = notices.filtered("level_id.attach_invoices")._invoice_attachments()
+        mail_vals = []
+        for notice in notices:
+            company = notice.company_id
+            attachment_ids = [
+                invoice_pdfs[move.id].id for move in notice.move_ids if move.id in invoice_pdfs
+            ]
+            mail_vals.append(
+                {
+                    "subject": notice.subject,
+                    "body_html": notice.body_html,
+                    "email_from": company.email_formatted or self.env.user.email_formatted,
+                    "reply_to": company.email_formatted or False,
+                    "email_to": notice.email_to,
+                    "email_cc": notice.email_cc or False,
+                    "model": notice._name,
+                    "res_id": notice.id,
+                    "dunning_notice_id": notice.id,
+                    "auto_delete": False,
+                    "message_type": "email_outgoing",
+                    "attachment_ids": [(6, 0, attachment_ids)],
+                }
+            )
+        mails = self.env["mail.mail"].sudo().create(mail_vals)
+        for notice, mail in zip(notices, mails, strict=True):
+            notice.mail_id = mail
+        notices.partner_id._message_log_batch(
+            bodies={
+                notice.partner_id.id: Markup(
+                    self.env._("Dunning notice %(notice)s (%(level)s) emailed to %(to)s.")
+                )
+                % {"notice": notice.name, "level": notice.level_id.name, "to": notice.email_to}
+                for notice in notices
+            }
+        )
+
+    def _on_mail_result(self, mails, failure):
+        """Follow the queue: a sent mail completes the notice, a rejected one
+        puts it in error; an unreachable server leaves the mail queued."""
+        for mail in mails:
+            notice = mail.dunning_notice_id
+            if not notice or mail not in (notice.mail_id | notice.handover_mail_id):
+                continue
+            if failure == "mail_smtp":
+                # The server did not answer: keep the mail in the queue.
+                mail.write({"state": "outgoing"})
+                continue
+            if mail.state == "sent" and mail == notice.mail_id:
+                notice.write(
+                    {
+                        "state": "to_print" if notice.channel == "email_letter" else "sent",
+                        "error_message": False,
+                    }
+                )
+            elif mail.state == "exception":
+                notice._set_error(
+                    self.env._(
+                        "The email could not be delivered: %s",
+                        mail.failure_reason or failure or self.env._("unknown reason"),
+                    )
+                )
+
+    # ------------------------------------------------------------------
+    # PDFs, rendered in batches: one wkhtmltopdf process per call
+    # ------------------------------------------------------------------
+    def _render_pdfs(self, report_ref, records):
+        """{record id: PDF bytes} for many records in one rendering."""
+        if not records:
+            return {}
+        reports = self.env["ir.actions.report"]
+        if (config["test_enable"] or config["test_file"]) and not self.env.context.get(
+            "force_report_rendering"
+        ):
+            # Odoo's tests render HTML instead of PDF; keep that, per record.
+            return {
+                record.id: reports._render_qweb_html(report_ref, record.ids)[0]
+                for record in records
+            }
+        self._ensure_report_assets()
+        reports = reports.with_context(report_pdf_no_attachment=True)
+        batches = [records] if wkhtmltopdf_renders_batches() else list(records)
+        pdfs = {}
+        for batch in batches:
+            streams = reports._render_qweb_pdf_prepare_streams(report_ref, {}, res_ids=batch.ids)
+            pdfs.update({res_id: data["stream"].getvalue() for res_id, data in streams.items()})
+        return pdfs
+
+    def _ensure_report_assets(self):
+        """wkhtmltopdf loads the report CSS from Odoo's HTTP server. Build the
+        bundles in a transaction of their own and commit it, so that the
+        server never waits for a bundle locked by this (long) transaction."""
+        with self.env.registry.cursor() as cr:
+            qweb = self.env(cr=cr, su=True)["ir.qweb"]
+            for bundle in ("web.report_assets_common", "web.report_assets_pdf"):
+                qweb._get_asset_bundle(bundle, css=True, js=False).css()
+                qweb._get_asset_bundle(bundle, css=False, js=True).js()
+
+    def _invoice_attachments(self):
+        """{invoice id: ir.attachment} with each invoice's PDF, reusing the
+        PDF Odoo stored when the invoice was sent."""
+        moves = self.move_ids
+        result = {}
+        missing = self.env["account.move"]
+        for move in moves:
+            if move.invoice_pdf_report_id:
+                result[move.id] = move.invoice_pdf_report_id
+            else:
+                missing |= move
+        pdfs = self._render_pdfs(INVOICE_REPORT, missing)
+        if pdfs:
+            attachments = (
+                self.env["ir.attachment"]
+                .sudo()
+                .create(
+                    [
+                        {
+                            "name": f"{move._get_report_base_filename()}.pdf",
+                            "raw": pdfs[move.id],
+                            "mimetype": "application/pdf",
+                            "res_model": "account.move",
+                            "res_id": move.id,
+                        }
+                        for move in missing
+                    ]
+                )
+            )
+            result.update(zip(missing.ids, attachments, strict=True))
+        return result
+
+    def _produce_letters(self):
+        """Render the letters of all notices that go by post, in one batch."""
+        notices = self.filtered(
+            lambda n: (
+                n.channel in ("letter", "email_letter")
+                and n.state in ("to_send", "to_print")
+                and not n.letter_attachment_id
+            )
+        )
+        if not notices:
+            return
+        try:
+            pdfs = self._render_pdfs(LETTER_REPORT, notices)
+        except Exception as error:  # noqa: BLE001 - one bad letter must not stop the batch
+            _logger.warning("Letter batch failed, rendering one by one: %s", error)
+            pdfs = {}
+            for notice in notices:
+                try:
+                    pdfs.update(self._render_pdfs(LETTER_REPORT, notice))
+                except Exception as single_error:  # noqa: BLE001
+                    notice._set_error(
+                        self.env._("The letter could not be produced: %s", single_error)
+                    )
+        notices = notices.filtered(lambda n: n.id in pdfs)
+        attachments = (
+            self.env["ir.attachment"]
+            .sudo()
+            .create(
+                [
+                    {
+                        "name": f"{notice.name.replace('/', '_')}.pdf",
+                        "raw": pdfs[notice.id],
+                        "mimetype": "application/pdf",
+                        "res_model": notice._name,
+                        "res_id": notice.id,
+                    }
+                    for notice in notices
+                ]
+            )
+        )
+        for notice, attachment in zip(notices, attachments, strict=True):
+            notice.letter_attachment_id = attachment
+
+    # ------------------------------------------------------------------
+    # Printing
+    # ------------------------------------------------------------------
+    def action_print_letters(self):
+        """One merged PDF of the selected waiting letters, built from the
+        letters stored on the notices (nothing is rendered twice); they are
+        marked printed."""
+        letters = self.filtered(lambda n: n.state == "to_print")
+        if not letters:
+            return False
+        letters._produce_letters()
+        letters = letters.filtered("letter_attachment_id")
+        batch = self.env["ir.attachment"].create(
+            {
+                "name": self.env._("Dunning letters %s.pdf", fields.Date.context_today(self)),
+                "raw": letters._merged_letters_pdf(),
+                "mimetype": "application/pdf",
+            }
+        )
+        letters.write({"state": "printed"})
+        for notice in letters:
+            notice.message_post(body=self.env._("Letter printed for posting."))
+        return {
+            "type": "ir.actions.act_url",
+            "url": f"/web/content/{batch.id}?download=true",
+            "target": "self",
+        }
+
+    def _merged_letters_pdf(self):
+        return pdf.merge_pdf([notice.letter_attachment_id.raw for notice in self])
+
+    # ------------------------------------------------------------------
+    # Collection agency
+    # ------------------------------------------------------------------
+    def _claims(self):
+        """The claims of a handover notice for the agency's CSV."""
+        self.ensure_one()
+        partner = self.partner_id
+        company = self.company_id
+
+        def text(value):
+            return value or ""
+
+        common = {
+            "customer_ref": text(partner.ref),
+            "customer_name": text(partner.name),
+            "street": text(partner.street),
+            "zip": text(partner.zip),
+            "city": text(partner.city),
+            "country": text(partner.country_id.code),
+            "email": text(partner.email),
+            "currency": self.currency_id.name,
+        }
+        all_lines = self.env["isp.dunning.notice.line"].search(
+            [
+                ("move_id", "in", self.move_ids.ids),
+                ("notice_id.state", "!=", "cancelled"),
+            ]
+        )
+        claims = []
+        for move in self.move_ids:
+            lines = all_lines.filtered(lambda line, move=move: line.move_id == move)
+            due = move.invoice_date_due
+            if company.dunning_interest_start == "first_notice" and move.dunning_first_date:
+                default_date = move.dunning_first_date
+            else:
+                default_date = due + timedelta(days=1) if due else None
+            claims.append(
+                collection.Claim(
+                    kind="Rechnung",
+                    number=move.name,
+                    invoice_date=move.invoice_date,
+                    due_date=due,
+                    default_date=default_date,
+                    principal=to_decimal(move.amount_total),
+                    fees=Decimal("0"),
+                    lump_sum=to_decimal(sum(lines.mapped("lump_sum_amount"))),
+                    interest=to_decimal(sum(lines.mapped("interest_amount"))),
+                    payments=to_decimal(move.amount_total - move.amount_residual),
+                    **common,
+                )
+            )
+        fee_notices = self.search(
+            [
+                ("partner_id", "=", partner.id),
+                ("state", "!=", "cancelled"),
+                ("fee_amount", ">", 0),
+                ("move_ids", "in", self.move_ids.ids),
+            ],
+            order="date, id",
+        )
+        for notice in fee_notices:
+            claims.append(
+                collection.Claim(
+                    kind="Mahngebühr",
+                    number=notice.name,
+                    invoice_date=notice.date,
+                    due_date=notice.deadline_date,
+                    default_date=None,
+                    principal=Decimal("0"),
+                    fees=to_decimal(notice.fee_amount),
+                    lump_sum=Decimal("0"),
+                    interest=Decimal("0"),
+                    payments=Decimal("0"),
+                    **common,
+                )
+            )
+        return claims
+
+    def _history(self):
+        """All notices of the handed-over invoices, oldest first."""
+        self.ensure_one()
+        return self.search(
+            [
+                ("partner_id", "=", self.partner_id.id),
+                ("move_ids", "in", self.move_ids.ids),
+                ("state", "!=", "cancelled"),
+            ],
+            order="date, id",
+        )
+
+    def _hand_over(self):
+        """Email each case to the level's collection agency: summary PDF,
+        invoice PDFs, reminder history and the claims as CSV."""
+        notices = self.filtered(
+            lambda n: (
+                n.collection_handover
+                and n.level_id.collection_agency_id.email
+                and not n.handover_mail_id
+                and n.state in ("to_send", "to_print")
+            )
+        )
+        if not notices:
+            return
+        summaries = self._render_pdfs(HANDOVER_REPORT, notices)
+        invoice_pdfs = notices._invoice_attachments()
+        Attachment = self.env["ir.attachment"].sudo()
+        mail_vals = []
+        for notice in notices:
+            agency = notice.level_id.collection_agency_id
+            claims = notice._claims()
+            base_name = notice.name.replace("/", "_")
+            attachments = Attachment.create(
+                [
+                    {
+                        "name": f"Inkasso_{base_name}.pdf",
+                        "raw": summaries[notice.id],
+                        "mimetype": "application/pdf",
+                        "res_model": notice._name,
+                        "res_id": notice.id,
+                    },
+                    {
+                        "name": f"Inkasso_{base_name}.csv",
+                        "raw": collection.claims_csv(claims).encode("utf-8"),
+                        "mimetype": "text/csv",
+                        "res_model": notice._name,
+                        "res_id": notice.id,
+                    },
+                ]
+            )
+            attachment_ids = attachments.ids + [
+                invoice_pdfs[move.id].id for move in notice.move_ids if move.id in invoice_pdfs
+            ]
+            history = notice._history()
+            body = self.env["ir.qweb"]._render(
+                "isp_dunning.handover_mail_body",
+                {
+                    "notice": notice,
+                    "history": history,
+                    "claims": claims,
+                    "total": collection.total_open(claims),
+                    "agency": agency,
+                },
+            )
+            mail_vals.append(
+                {
+                    "subject": self.env._(
+                        "Collection case %(notice)s: %(customer)s",
+                        notice=notice.name,
+                        customer=notice.partner_id.name,
+                    ),
+                    "body_html": body,
+                    "email_from": notice.company_id.email_formatted
+                    or self.env.user.email_formatted,
+                    "email_to": agency.email_formatted,
+                    "model": notice._name,
+                    "res_id": notice.id,
+                    "dunning_notice_id": notice.id,
+                    "auto_delete": False,
+                    "message_type": "email_outgoing",
+                    "attachment_ids": [(6, 0, attachment_ids)],
+                }
+            )
+        mails = self.env["mail.mail"].sudo().create(mail_vals)
+        for notice, mail in zip(notices, mails, strict=True):
+            notice.handover_mail_id = mail
+            notice.move_ids.filtered(lambda m: not m.dunning_handed_over).write(
+                {"dunning_handed_over": True, "dunning_handover_date": notice.date}
+            )
+            notice.message_post(
+                body=self.env._(
+                    "Case handed over to %s.", notice.level_id.collection_agency_id.name
+                )
+            )
+
+    def _letter_body(self):
+        """The HTML body for the letter report (already sandbox-rendered)."""
+        self.ensure_one()
+        return Markup(self.body_html or "")

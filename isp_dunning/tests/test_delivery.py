@@ -1,0 +1,218 @@
+import csv
+import io
+from datetime import date
+from unittest.mock import patch
+
+from odoo.tests import tagged
+from odoo.tools import mute_logger
+
+from ..domain import rendering
+from ..models.isp_dunning_notice import render_level
+from .common import DunningCommon
+
+
+@tagged("post_install", "-at_install")
+class TestDelivery(DunningCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company.write({"email": "billing@isp.example", "name": "Netz AG"})
+        cls.level_1.write(
+            {
+                "cc_emails": "Collections <collect@isp.example>",
+                "bcc_emails": "archive@isp.example",
+                "copy_to_company": True,
+                "subject_template": "Zahlungserinnerung {{ notice.number }}",
+                "body_text_template": "Offen: {{ notice.amount_total_due|money(lang='de') }}",
+                "body_html_template": "<p>Offen: {{ notice.amount_total_due|money(lang='de') }}</p>"
+                "{% for invoice in invoices %}<p>{{ invoice.number }}</p>{% endfor %}",
+            }
+        )
+
+    def _notice(self, partner, amount=1234.56, when=date(2025, 1, 8)):
+        self.invoice = self.make_invoice(partner, amount, date(2025, 1, 1))
+        self.dun(when)
+        return self.notices_of(partner)
+
+    def test_email_queued_once_with_recipients_and_both_parts(self):
+        notice = self._notice(self.consumer)
+        mail = notice.mail_id
+        self.assertTrue(mail)
+        self.assertEqual(mail.state, "outgoing")
+        self.assertEqual(mail.email_to, "max@example.com")
+        self.assertEqual(mail.email_cc, "collect@isp.example")
+        self.assertEqual(notice.email_bcc, "archive@isp.example, billing@isp.example")
+        self.assertEqual(mail.subject, f"Zahlungserinnerung {notice.name}")
+        self.assertIn("1.234,56 €", mail.body_html)
+        self.assertIn(self.invoice.name, mail.body_html)
+        self.assertEqual(mail.model, "isp.dunning.notice")
+        self.assertEqual(mail.res_id, notice.id)
+        outgoing = mail._prepare_outgoing_list()
+        self.assertEqual(outgoing[0]["body_alternative"], "Offen: 1.234,56 €")
+        self.assertEqual(outgoing[0]["headers"]["Bcc"], notice.email_bcc)
+        self.assertIn(notice.name, self.consumer.message_ids[0].body)
+        # A second run and a second delivery never queue another mail.
+        self.dun(date(2025, 1, 8))
+        notice._deliver()
+        self.assertEqual(
+            self.env["mail.mail"].search_count([("dunning_notice_id", "=", notice.id)]), 1
+        )
+
+    def test_sent_mail_completes_notice(self):
+        notice = self._notice(self.consumer)
+        notice.mail_id.send()
+        self.assertEqual(notice.mail_id.state, "sent")
+        self.assertEqual(notice.state, "sent")
+
+    def test_delivery_failure_then_retry_sends_once(self):
+        notice = self._notice(self.consumer)
+        with (
+            patch(
+                "odoo.addons.base.models.ir_mail_server.IrMailServer.send_email",
+                side_effect=OSError("550 mailbox unavailable"),
+            ),
+            mute_logger("odoo.addons.mail.models.mail_mail"),
+        ):
+            notice.mail_id.send()
+        self.assertEqual(notice.state, "error")
+        self.assertIn("550 mailbox unavailable", notice.error_message)
+        notice.action_retry()
+        self.assertEqual(notice.state, "to_send")
+        self.assertEqual(notice.mail_id.state, "outgoing")
+        notice.mail_id.send()
+        self.assertEqual(notice.state, "sent")
+        self.assertEqual(
+            self.env["mail.mail"].search_count([("dunning_notice_id", "=", notice.id)]), 1
+        )
+
+    def test_mail_server_down_keeps_mail_queued(self):
+        notice = self._notice(self.consumer)
+        with (
+            patch(
+                "odoo.addons.base.models.ir_mail_server.IrMailServer.connect",
+                side_effect=ConnectionRefusedError("connection refused"),
+            ),
+            mute_logger("odoo.addons.mail.models.mail_mail"),
+        ):
+            notice.mail_id.send()
+        self.assertEqual(notice.mail_id.state, "outgoing")
+        self.assertEqual(notice.state, "to_send")
+        notice.mail_id.send()
+        self.assertEqual(notice.state, "sent")
+
+    def test_partner_without_email_gets_a_letter(self):
+        self.consumer.email = False
+        notice = self._notice(self.consumer)
+        self.assertEqual(notice.channel, "letter")
+        self.assertEqual(notice.state, "to_print")
+        self.assertFalse(notice.mail_id)
+        self.assertTrue(notice.letter_attachment_id)
+        self.assertIn(b"1.234,56", notice.letter_attachment_id.raw)
+
+    def test_dunning_email_and_invoice_contact_win(self):
+        contact = self.env["res.partner"].create(
+            {
+                "name": "AP",
+                "parent_id": self.business.id,
+                "type": "invoice",
+                "email": "ap@x.example",
+            }
+        )
+        self.assertEqual(self.business._dunning_recipient_emails()[self.business.id], contact.email)
+        self.business.dunning_email = "dunning@x.example"
+        notice = self._notice(self.business)
+        self.assertEqual(notice.mail_id.email_to, "dunning@x.example")
+
+    def test_render_error_marks_only_that_notice(self):
+        self.level_1.body_text_template = "{{ partner.sudo() }}"
+        notice = self._notice(self.consumer)
+        self.assertEqual(notice.state, "error")
+        self.assertIn("could not be rendered", notice.error_message)
+        self.assertFalse(notice.mail_id)
+        # Fixed template, retry: the mail goes out exactly once.
+        self.level_1.body_text_template = "Offen"
+        notice.action_retry()
+        notice._deliver()
+        self.assertEqual(notice.state, "to_send")
+        self.assertEqual(len(notice.mail_id), 1)
+
+    def test_crash_between_notice_and_mail_is_healed(self):
+        with patch.object(type(self.Notice), "_deliver", lambda self: None):
+            notice = self._notice(self.consumer)
+        self.assertFalse(notice.mail_id)
+        self.dun(date(2025, 1, 9))
+        self.assertTrue(notice.mail_id)
+        self.dun(date(2025, 1, 10))
+        self.assertEqual(
+            self.env["mail.mail"].search_count([("dunning_notice_id", "=", notice.id)]), 1
+        )
+
+    def test_attach_invoices(self):
+        self.level_1.attach_invoices = True
+        notice = self._notice(self.consumer)
+        names = notice.mail_id.attachment_ids.mapped("name")
+        self.assertEqual(len(names), 1)
+        self.assertTrue(names[0].endswith(".pdf"))
+
+    def test_print_batch_marks_printed(self):
+        self.level_1.write({"send_email": False, "send_letter": True})
+        self.make_invoice(self.business, 10.0, date(2025, 1, 1))
+        self._notice(self.consumer)
+        letters = self.Notice.search([("state", "=", "to_print")])
+        self.assertEqual(len(letters), 2)
+        # Odoo's tests render letters as HTML; merging real PDFs is checked
+        # end to end (tests_e2e).
+        with patch.object(type(self.Notice), "_merged_letters_pdf", lambda self: b"%PDF-merged"):
+            action = letters.action_print_letters()
+        self.assertEqual(action["type"], "ir.actions.act_url")
+        batch = self.env["ir.attachment"].browse(int(action["url"].split("/")[3].split("?")[0]))
+        self.assertEqual(batch.raw, b"%PDF-merged")
+        self.assertEqual(set(letters.mapped("state")), {"printed"})
+        self.assertFalse(letters.action_print_letters(), "nothing left to print")
+
+    def test_collection_handover(self):
+        self.level_2.write({"collection_handover": True, "collection_agency_id": self.agency.id})
+        invoice = self.make_invoice(self.consumer, 100.0, date(2025, 1, 1))
+        self.pay(invoice, 30.0, date(2025, 1, 5))
+        self.dun(date(2025, 1, 8))
+        self.dun(date(2025, 1, 22))
+        notice = self.notices_of(self.consumer)[1:]
+        mail = notice.handover_mail_id
+        self.assertEqual(mail.email_to, '"Inkasso Test GmbH" <cases@inkasso.example>')
+        names = mail.attachment_ids.mapped("name")
+        self.assertIn(f"Inkasso_{notice.name.replace('/', '_')}.csv", names)
+        self.assertIn(f"Inkasso_{notice.name.replace('/', '_')}.pdf", names)
+        self.assertEqual(len(names), 3, "summary, claims and the invoice")
+        self.assertIn(self.notices_of(self.consumer)[0].name, mail.body_html, "history")
+        csv_file = mail.attachment_ids.filtered(lambda a: a.name.endswith(".csv"))
+        rows = list(csv.reader(io.StringIO(csv_file.raw.decode("utf-8-sig")), delimiter=";"))
+        self.assertEqual(rows[0][8], "Rechnungsnummer")
+        invoice_row = next(row for row in rows if row[8] == invoice.name)
+        self.assertEqual(invoice_row[12], "100,00")  # principal
+        self.assertEqual(invoice_row[16], "30,00")  # payments received
+        self.assertEqual(invoice_row[11], "02.01.2025")  # default began
+        fee_row = next(row for row in rows if row[0] == "Mahngebühr")
+        self.assertEqual(fee_row[13], "1,50")
+        self.assertTrue(invoice.dunning_handed_over)
+        self.assertEqual(self.dun(date(2025, 3, 1)).notice_count, 0)
+
+    def test_template_language_follows_partner(self):
+        self.env["res.lang"]._activate_lang("de_DE")
+        self.env["ir.module.module"]._load_module_terms(["isp_dunning"], ["de_DE"], overwrite=True)
+        main = self.env.ref("base.main_company")
+        level = self.env.ref("isp_dunning.level_first").sudo()
+        self.assertEqual(level.company_id, main)
+        self.assertEqual(level.with_context(lang="de_DE").name, "1. Mahnung")
+        self.assertEqual(level.with_context(lang="en_US").name, "First reminder")
+
+    def test_default_templates_render_in_both_languages(self):
+        self.env["res.lang"]._activate_lang("de_DE")
+        self.env["ir.module.module"]._load_module_terms(["isp_dunning"], ["de_DE"], overwrite=True)
+        context = rendering.build_sample_context()
+        for xmlid in ("level_reminder", "level_first", "level_second", "level_final"):
+            level = self.env.ref(f"isp_dunning.{xmlid}").sudo()
+            for lang, word in (("de_DE", "Rechnung"), ("en_US", "Invoice")):
+                parts = render_level(level.with_context(lang=lang), context)
+                self.assertTrue(parts["subject"])
+                self.assertIn(context["partner"]["name"], parts["body_text"])
+                self.assertIn(word, parts["body_text"] + parts["body_html"], f"{xmlid} {lang}")

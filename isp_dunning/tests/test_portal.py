@@ -1,0 +1,477 @@
+from datetime import date, timedelta
+
+from odoo import http
+from odoo.exceptions import AccessDenied, AccessError
+from odoo.fields import Command
+from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests.common import HOST, TEST_CURSOR_COOKIE_NAME, Opener, get_db_name
+from odoo.tools import mute_logger
+
+from .common import DunningCommon
+
+DUE = date(2025, 1, 1)
+# The default test ladder: reminder, first notice, second notice (announces
+# the block) and final notice (blocks), each 14 days after the previous one.
+LADDER_DAYS = (7, 21, 35, 49)
+
+
+def portal_user(env, login, partner, groups="base.group_portal"):
+    return new_test_user(
+        env, login, groups=groups, partner_id=partner.id, name=partner.name, email=partner.email
+    )
+
+
+@tagged("post_install", "-at_install")
+class TestPortalBlocking(DunningCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        Partner = cls.env["res.partner"]
+        cls.business_contact = Partner.create(
+            {"name": "Anna Einkauf", "parent_id": cls.business.id, "email": "anna@firma.example"}
+        )
+        cls.business_user = portal_user(cls.env, "anna.portal", cls.business_contact)
+        cls.business_owner_user = portal_user(cls.env, "firma.portal", cls.business)
+        cls.employee = portal_user(
+            cls.env,
+            "firma.employee",
+            Partner.create(
+                {"name": "Eva Intern", "parent_id": cls.business.id, "email": "eva@firma.example"}
+            ),
+            groups="base.group_user",
+        )
+        cls.consumer_user = portal_user(cls.env, "max.portal", cls.consumer)
+        cls.manager = new_test_user(
+            cls.env, "dun_portal_manager", groups="account.group_account_manager"
+        )
+
+    def escalate(self, partner, amount, steps=LADDER_DAYS):
+        """An invoice due on DUE, dunned on each ladder day."""
+        invoice = self.make_invoice(partner, amount, DUE)
+        for days in steps:
+            self.dun(DUE + timedelta(days=days))
+        return invoice
+
+    def messages(self, record):
+        return " | ".join(record.message_ids.mapped("body"))
+
+    def assertLoginRefused(self, user, password, message):
+        credential = {"type": "password", "login": user.login, "password": password}
+        with self.assertRaises(AccessDenied) as refused:
+            user.with_user(user)._check_credentials(credential, {"interactive": True})
+        self.assertIn(message, str(refused.exception))
+
+    def test_business_blocked_without_guard(self):
+        # Below the threshold and never announced: a business is not protected.
+        self.level_3.announce_portal_block = False
+        self.escalate(self.business, 50.0)
+        notice = self.notices_of(self.business)[-1]
+        self.assertEqual(notice.level_id, self.level_4)
+        self.assertTrue(notice.portal_block)
+        self.assertFalse(notice.portal_block_postponed)
+        self.assertTrue(self.business.dunning_portal_blocked)
+        self.assertEqual(self.business.dunning_portal_block_notice_id, notice)
+        for user in (self.business_user, self.business_owner_user):
+            self.assertTrue(user.dunning_blocked, user.login)
+            self.assertTrue(user.dunning_blocked_date)
+            self.assertEqual(user.dunning_block_notice_id, notice)
+            self.assertTrue(user.active, "blocking never archives")
+        self.assertIn(f"blocked by dunning notice {notice.name}", self.messages(self.business))
+        self.assertIn("Anna Einkauf", self.messages(self.business))
+
+    def test_internal_users_untouched(self):
+        self.escalate(self.business, 150.0)
+        self.assertTrue(self.business_user.dunning_blocked)
+        self.assertFalse(self.employee.dunning_blocked)
+        self.assertTrue(self.employee.active)
+        # The employee still logs in; the portal user gets the company message.
+        self.employee.with_user(self.employee)._check_credentials(
+            {"type": "password", "login": "firma.employee", "password": "firma.employee"},
+            {"interactive": True},
+        )
+        self.assertLoginRefused(
+            self.business_user, "anna.portal", "blocked because of unpaid invoices"
+        )
+        self.company.dunning_portal_blocked_message = "Zugang gesperrt, bitte zahlen."
+        self.assertLoginRefused(self.business_user, "anna.portal", "Zugang gesperrt, bitte zahlen.")
+
+    def test_wrong_password_of_blocked_user_reveals_nothing(self):
+        self.escalate(self.business, 150.0)
+        credential = {"type": "password", "login": "anna.portal", "password": "wrong"}
+        with self.assertRaises(AccessDenied) as refused:
+            self.business_user.with_user(self.business_user)._check_credentials(
+                credential, {"interactive": True}
+            )
+        self.assertNotIn("unpaid", str(refused.exception))
+
+    def test_blocked_user_cannot_unblock_itself(self):
+        self.escalate(self.business, 150.0)
+        self.assertNotIn("dunning_blocked", self.env["res.users"].SELF_WRITEABLE_FIELDS)
+        with self.assertRaises(AccessError):
+            self.business_user.with_user(self.business_user).write({"dunning_blocked": False})
+        self.assertTrue(self.business_user.dunning_blocked)
+
+    def test_session_token_changes_with_block(self):
+        token = self.business_user._compute_session_token("some-session-id")
+        self.escalate(self.business, 150.0)
+        self.env.flush_all()
+        self.assertNotEqual(self.business_user._compute_session_token("some-session-id"), token)
+
+    def test_consumer_guard_threshold(self):
+        invoice = self.escalate(self.consumer, 80.0)
+        notice = self.notices_of(self.consumer)[-1]
+        self.assertEqual(notice.level_id, self.level_4)
+        self.assertTrue(notice.portal_block_postponed)
+        self.assertFalse(notice.portal_block)
+        self.assertIn("below the threshold", notice.portal_block_note)
+        self.assertIn("100.00", notice.portal_block_note)
+        self.assertIn("Portal block postponed", self.messages(notice))
+        self.assertFalse(self.consumer.dunning_portal_blocked)
+        self.assertFalse(self.consumer_user.dunning_blocked)
+        # A new overdue invoice lifts the undisputed arrears above 100: the
+        # next run blocks, although it produces no notice for the customer.
+        self.make_invoice(self.consumer, 50.0, DUE + timedelta(days=50))
+        run = self.dun(DUE + timedelta(days=52))
+        self.assertFalse(run.notice_ids)
+        self.assertTrue(notice.portal_block)
+        self.assertTrue(self.consumer.dunning_portal_blocked)
+        self.assertTrue(self.consumer_user.dunning_blocked)
+        self.assertEqual(self.consumer_user.dunning_block_notice_id, notice)
+        self.assertIn("allows it now", self.messages(notice))
+        self.assertEqual(invoice.dunning_level_id, self.level_4)
+
+    def test_consumer_guard_announcement(self):
+        self.level_3.announce_portal_block = False
+        self.escalate(self.consumer, 200.0)
+        notice = self.notices_of(self.consumer)[-1]
+        self.assertTrue(notice.portal_block_postponed)
+        self.assertIn("announced", notice.portal_block_note)
+        self.assertNotIn("threshold", notice.portal_block_note)
+        # Without an announcement time alone never allows the block.
+        self.dun(DUE + timedelta(days=120))
+        self.assertFalse(self.consumer_user.dunning_blocked)
+
+    def test_consumer_guard_announcement_period(self):
+        self.company.dunning_block_notice_days = 20
+        self.escalate(self.consumer, 200.0)
+        notice = self.notices_of(self.consumer)[-1]
+        # Announced on day 35, final notice on day 49: only 14 of 20 days.
+        self.assertTrue(notice.portal_block_postponed)
+        self.assertIn("at least 20 days", notice.portal_block_note)
+        self.dun(DUE + timedelta(days=54))
+        self.assertFalse(self.consumer_user.dunning_blocked)
+        self.dun(DUE + timedelta(days=55))
+        self.assertTrue(self.consumer_user.dunning_blocked)
+        self.assertTrue(notice.portal_block)
+
+    def test_consumer_guard_ignores_disputed_invoices(self):
+        disputed = self.make_invoice(self.consumer, 60.0, DUE)
+        disputed.write(
+            {"dunning_blocked_until": date(2025, 12, 31), "dunning_block_reason": "dispute"}
+        )
+        self.escalate(self.consumer, 80.0)
+        notice = self.notices_of(self.consumer)[-1]
+        self.assertTrue(notice.portal_block_postponed)
+        self.assertIn("below the threshold", notice.portal_block_note)
+
+    def test_consumer_blocked_when_guard_met(self):
+        self.escalate(self.consumer, 150.0)
+        notice = self.notices_of(self.consumer)[-1]
+        self.assertTrue(notice.portal_block)
+        self.assertFalse(notice.portal_block_postponed)
+        self.assertTrue(self.consumer_user.dunning_blocked)
+
+    def test_consumer_guard_off(self):
+        self.company.dunning_consumer_guard = False
+        self.level_3.announce_portal_block = False
+        self.escalate(self.consumer, 20.0)
+        self.assertTrue(self.consumer_user.dunning_blocked)
+
+    def test_payment_restores_users(self):
+        invoice = self.escalate(self.business, 150.0)
+        self.assertTrue(self.business_user.dunning_blocked)
+        self.pay(invoice, 150.0, DUE + timedelta(days=50))
+        self.assertFalse(self.business.dunning_portal_blocked)
+        self.assertFalse(self.business.dunning_portal_block_notice_id)
+        for user in (self.business_user, self.business_owner_user):
+            self.assertFalse(user.dunning_blocked)
+            self.assertFalse(user.dunning_blocked_date)
+            self.assertFalse(user.dunning_block_notice_id)
+        self.assertIn("Portal access restored", self.messages(self.business))
+        self.business_user.with_user(self.business_user)._check_credentials(
+            {"type": "password", "login": "anna.portal", "password": "anna.portal"},
+            {"interactive": True},
+        )
+
+    def test_partial_payment_keeps_block(self):
+        invoice = self.escalate(self.business, 150.0)
+        self.pay(invoice, 100.0, DUE + timedelta(days=50))
+        self.assertTrue(self.business_user.dunning_blocked)
+
+    def test_credit_note_restores_users(self):
+        invoice = self.escalate(self.business, 150.0)
+        invoice._reverse_moves(cancel=True)
+        self.assertEqual(invoice.payment_state, "reversed")
+        self.assertFalse(self.business_user.dunning_blocked)
+
+    def test_pause_restores_users(self):
+        invoice = self.escalate(self.business, 150.0)
+        self.assertTrue(self.business_user.dunning_blocked)
+        invoice.write(
+            {"dunning_blocked_until": date(2099, 1, 1), "dunning_block_reason": "promise"}
+        )
+        self.assertFalse(self.business_user.dunning_blocked)
+        self.assertFalse(self.business.dunning_portal_blocked)
+
+    def test_run_lifts_block_of_cancelled_invoice(self):
+        invoice = self.escalate(self.business, 150.0)
+        invoice.button_draft()
+        invoice.button_cancel()
+        self.assertTrue(self.business_user.dunning_blocked)
+        self.dun(DUE + timedelta(days=50))
+        self.assertFalse(self.business_user.dunning_blocked)
+
+    def test_user_archived_by_hand_stays_archived(self):
+        self.business_owner_user.active = False
+        invoice = self.escalate(self.business, 150.0)
+        self.business_user.active = False  # archived by hand during the block
+        self.pay(invoice, 150.0, DUE + timedelta(days=50))
+        for user in (self.business_user, self.business_owner_user):
+            self.assertFalse(user.active, user.login)
+            self.assertFalse(user.dunning_blocked, user.login)
+
+    def test_user_blocked_for_another_reason_stays_blocked(self):
+        self.consumer.with_user(self.manager).action_dunning_block_portal()
+        self.assertTrue(self.consumer_user.dunning_blocked)
+        self.assertTrue(self.consumer.dunning_portal_block_manual)
+        self.assertIn("blocked by hand", self.messages(self.consumer))
+        business_invoice = self.make_invoice(self.business, 150.0, DUE)
+        consumer_invoice = self.make_invoice(self.consumer, 150.0, DUE)
+        for days in LADDER_DAYS:
+            self.dun(DUE + timedelta(days=days))
+        self.assertEqual(consumer_invoice.dunning_level_id, self.level_4)
+        self.assertTrue(self.business_user.dunning_blocked)
+        self.pay(business_invoice, 150.0, DUE + timedelta(days=50))
+        self.pay(consumer_invoice, 150.0, DUE + timedelta(days=50))
+        self.assertFalse(self.business_user.dunning_blocked)
+        self.assertTrue(self.consumer_user.dunning_blocked, "a block by hand waits for a manager")
+        self.assertTrue(self.consumer.dunning_portal_blocked)
+        self.consumer.with_user(self.manager).action_dunning_unblock_portal()
+        self.assertFalse(self.consumer_user.dunning_blocked)
+        self.assertIn("restored by hand", self.messages(self.consumer))
+
+    def test_block_buttons_need_manager(self):
+        billing = new_test_user(
+            self.env, "dun_portal_billing", groups="account.group_account_invoice"
+        )
+        with self.assertRaises(AccessError):
+            self.consumer.with_user(billing).action_dunning_block_portal()
+        self.assertFalse(self.consumer_user.dunning_blocked)
+
+    def test_new_portal_user_of_blocked_customer_starts_blocked(self):
+        self.escalate(self.business, 150.0)
+        contact = self.env["res.partner"].create(
+            {"name": "Neu Kontakt", "parent_id": self.business.id, "email": "neu@firma.example"}
+        )
+        user = portal_user(self.env, "neu.portal", contact)
+        self.assertTrue(user.dunning_blocked)
+        self.assertEqual(user.dunning_block_notice_id, self.business.dunning_portal_block_notice_id)
+
+    def test_server_actions_context(self):
+        IrModel = self.env["ir.model"]
+        level_action = self.env["ir.actions.server"].create(
+            {
+                "name": "Suspend line",
+                "model_id": IrModel._get_id("isp.dunning.notice"),
+                "state": "code",
+                "code": "record.partner_id.write({'ref': '%s %s %s %s %s' % ("
+                "env.context['active_model'], env.context['active_id'] == record.id, "
+                "env.context['active_ids'] == [record.id], "
+                "env.context['dunning_partner_id'] == record.partner_id.id, "
+                "sorted(env.context['dunning_move_ids']) == sorted(record.move_ids.ids))})",
+            }
+        )
+        release_action = self.env["ir.actions.server"].create(
+            {
+                "name": "Restore line",
+                "model_id": IrModel._get_id("res.partner"),
+                "state": "code",
+                "code": "record.write({'ref': 'released %s %s %s %s' % ("
+                "env.context['active_model'], env.context['active_id'] == record.id, "
+                "env.context['dunning_partner_id'] == record.id, "
+                "env.context['dunning_release'])})",
+            }
+        )
+        self.level_4.server_action_id = level_action
+        self.company.dunning_release_action_id = release_action
+        invoice = self.escalate(self.business, 150.0)
+        self.assertEqual(self.business.ref, "isp.dunning.notice True True True True")
+        self.pay(invoice, 150.0, DUE + timedelta(days=50))
+        self.assertEqual(self.business.ref, "released res.partner True True True")
+
+    def test_level_action_waits_for_postponed_block(self):
+        self.level_4.server_action_id = self.env["ir.actions.server"].create(
+            {
+                "name": "Suspend line",
+                "model_id": self.env["ir.model"]._get_id("isp.dunning.notice"),
+                "state": "code",
+                "code": "record.partner_id.write({'ref': 'suspended'})",
+            }
+        )
+        self.escalate(self.consumer, 80.0)
+        self.assertFalse(self.consumer.ref, "§ 61 TKG: no suspension while postponed")
+        self.make_invoice(self.consumer, 50.0, DUE + timedelta(days=50))
+        self.dun(DUE + timedelta(days=52))
+        self.assertEqual(self.consumer.ref, "suspended")
+
+    @mute_logger("odoo.addons.isp_dunning.models.res_partner")
+    def test_failing_level_action_on_retry_keeps_run_going(self):
+        self.level_4.server_action_id = self.env["ir.actions.server"].create(
+            {
+                "name": "Suspend line",
+                "model_id": self.env["ir.model"]._get_id("isp.dunning.notice"),
+                "state": "code",
+                "code": "raise UserError('provisioning system down')",
+            }
+        )
+        self.escalate(self.consumer, 80.0)
+        notice = self.notices_of(self.consumer)[-1]
+        self.make_invoice(self.consumer, 50.0, DUE + timedelta(days=50))
+        run = self.dun(DUE + timedelta(days=52))
+        self.assertEqual(run.state, "done")
+        self.assertFalse(self.consumer_user.dunning_blocked, "rolled back with the hook")
+        self.assertFalse(notice.portal_block)
+        self.assertIn("provisioning system down", self.messages(notice))
+
+    def test_preview_changes_nothing(self):
+        invoice = self.make_invoice(self.business, 150.0, DUE)
+        for days in LADDER_DAYS[:3]:
+            self.dun(DUE + timedelta(days=days))
+        self.dun(DUE + timedelta(days=49), dry_run=True)
+        self.assertEqual(invoice.dunning_level_id, self.level_3)
+        self.assertFalse(self.business_user.dunning_blocked)
+
+
+@tagged("post_install", "-at_install")
+class TestPortalBlockingHttp(HttpCase):
+    """Login and sessions of a blocked portal user, over HTTP, in the main
+    company with its default ladder."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company = cls.env.ref("base.main_company")
+        Partner = cls.env["res.partner"]
+        cls.customer = Partner.create(
+            {"name": "Netzkunde GmbH", "is_company": True, "email": "buchhaltung@netzkunde.example"}
+        )
+        contact = Partner.create(
+            {
+                "name": "Petra Portal",
+                "parent_id": cls.customer.id,
+                "email": "petra@netzkunde.example",
+            }
+        )
+        cls.password = "petra.portal.secret"
+        cls.user = new_test_user(
+            cls.env,
+            "petra.portal",
+            groups="base.group_portal",
+            partner_id=contact.id,
+            email=contact.email,
+            password=cls.password,
+            company_id=cls.company.id,
+        )
+        cls.invoice = cls.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": cls.customer.id,
+                "invoice_date": date(2025, 1, 1),
+                "invoice_date_due": date(2025, 1, 1),
+                "invoice_line_ids": [
+                    Command.create(
+                        {
+                            "name": "Internet",
+                            "quantity": 1,
+                            "price_unit": 120.0,
+                            "tax_ids": [Command.clear()],
+                        }
+                    )
+                ],
+            }
+        )
+        cls.invoice.action_post()
+
+    def block(self):
+        """Bring the invoice to the final level, as a run does."""
+        level = self.env.ref("isp_dunning.level_final")
+        self.invoice.write({"dunning_level_id": level.id})
+        self.customer._dunning_refresh_level()
+        notice = self.env["isp.dunning.notice"].create(
+            {
+                "company_id": self.company.id,
+                "partner_id": self.customer.id,
+                "level_id": level.id,
+                "date": date(2025, 3, 1),
+                "currency_id": self.invoice.currency_id.id,
+                "move_ids": [Command.set(self.invoice.ids)],
+                "state": "to_send",
+            }
+        )
+        self.customer._dunning_apply_notices(notice)
+        self.assertTrue(self.user.dunning_blocked)
+        return notice
+
+    def pay(self):
+        self.env["account.payment.register"].with_context(
+            active_model="account.move", active_ids=self.invoice.ids
+        ).create({"payment_date": date(2025, 3, 5)})._create_payments()
+        self.assertIn(self.invoice.payment_state, ("paid", "in_payment"))
+
+    def web_login(self):
+        # A fresh anonymous session, its cookie bound to the host so that the
+        # session the server rotates at login replaces it.
+        self.session = http.root.session_store.new()
+        self.session.update(http.get_default_session(), db=get_db_name())
+        self.opener = Opener(self.env.cr)
+        self.opener.cookies.set("session_id", self.session.sid, domain=HOST, path="/")
+        self.opener.cookies.set(
+            TEST_CURSOR_COOKIE_NAME, self.http_request_key, domain=HOST, path="/"
+        )
+        return self.url_open(
+            "/web/login",
+            data={
+                "login": self.user.login,
+                "password": self.password,
+                "csrf_token": http.Request.csrf_token(self),
+            },
+        )
+
+    def test_login_refused_with_message_then_restored_by_payment(self):
+        self.block()
+        response = self.web_login()
+        self.assertEqual(response.status_code, 200)
+        self.assertTrue(response.request.path_url.startswith("/web/login"))
+        self.assertIn("Your access has been blocked because of unpaid invoices", response.text)
+        self.assertNotIn("Wrong login/password", response.text)
+        self.pay()
+        self.assertFalse(self.user.dunning_blocked)
+        response = self.web_login()
+        self.assertTrue(response.request.path_url.startswith("/my"), response.request.path_url)
+
+    def test_open_session_ends_at_next_request(self):
+        self.authenticate(self.user.login, self.password)
+        response = self.url_open("/my")
+        self.assertTrue(response.request.path_url.startswith("/my"))
+        self.block()
+        response = self.url_open("/my")
+        self.assertTrue(
+            response.request.path_url.startswith("/web/login"), response.request.path_url
+        )
+        # The session is gone: paying does not bring it back, logging in does.
+        self.pay()
+        response = self.url_open("/my")
+        self.assertTrue(response.request.path_url.startswith("/web/login"))
+        self.authenticate(self.user.login, self.password)
+        response = self.url_open("/my")
+        self.assertTrue(response.request.path_url.startswith("/my"))

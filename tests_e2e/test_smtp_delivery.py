@@ -1,0 +1,278 @@
+"""End to end: Odoo with isp_dunning sends real reminders to a real SMTP
+server on loopback.
+
+A throwaway database gets the addon with its demo data; an Odoo shell
+configures the outgoing mail server, runs the dunning and Odoo's mail queue;
+an aiosmtpd server in this process receives what Odoo sent. Odoo's own test
+runner never talks to an SMTP server, so this check runs outside it.
+"""
+
+import email
+import email.policy
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg2
+import pytest
+from aiosmtpd.controller import Controller
+
+ROOT = Path(__file__).resolve().parents[1]
+DB_MARK = "isp_dunning throwaway database"
+
+pytestmark = pytest.mark.skipif(
+    os.environ.get("ISP_DUNNING_E2E") != "1",
+    reason="end-to-end run: started by tools/test.sh (ISP_DUNNING_E2E=1)",
+)
+
+
+def odoo_command():
+    if os.environ.get("ODOO_BIN"):
+        return [os.environ["ODOO_BIN"]]
+    return [sys.executable, "-m", "odoo"]
+
+
+def addons_path():
+    import odoo  # noqa: PLC0415 - only where Odoo is needed
+
+    source = Path(odoo.__file__).resolve().parents[1]
+    paths = [source / "addons", source / "odoo" / "addons", ROOT]
+    return ",".join(str(path) for path in paths if path.is_dir())
+
+
+class Inbox:
+    """Collects every message the SMTP server accepts."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd API
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), message))
+        return "250 Message accepted for delivery"
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_http(port, timeout=120):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.5)
+    raise TimeoutError(f"Odoo did not listen on port {port}")
+
+
+@pytest.fixture(scope="module")
+def database():
+    name = f"isp_dunning_e2e_{int(time.time())}_{os.getpid()}"
+    conn = psycopg2.connect(dbname="postgres")
+    conn.autocommit = True
+    with conn.cursor() as cr:
+        cr.execute(f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8'")
+        cr.execute(f"COMMENT ON DATABASE \"{name}\" IS '{DB_MARK}'")
+    try:
+        yield name
+    finally:
+        with conn.cursor() as cr:
+            cr.execute(
+                "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
+                (name,),
+            )
+            row = cr.fetchone()
+            if row and row[0] == DB_MARK:
+                cr.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        conn.close()
+
+
+SHELL_SCRIPT = """
+from odoo import fields
+env["ir.config_parameter"].set_param("report.url", "http://127.0.0.1:%(http_port)d")
+company = env.ref("base.main_company")
+company.write({"name": "Müller Netz GmbH", "email": "buchhaltung@mueller-netz.example"})
+env["ir.mail_server"].search([]).unlink()
+env["ir.mail_server"].create({
+    "name": "loopback", "smtp_host": "127.0.0.1", "smtp_port": %(port)d,
+    "smtp_encryption": "none", "from_filter": False,
+})
+env["ir.config_parameter"].set_param("mail.catchall.domain", False)
+level = env.ref("isp_dunning.level_reminder")
+level.write({
+    "cc_emails": "Forderungsmanagement <forderungen@mueller-netz.example>",
+    "bcc_emails": "archiv@mueller-netz.example",
+    "copy_to_company": True,
+    "attach_invoices": True,
+    "send_letter": True,
+})
+partner = env.ref("isp_dunning.demo_partner_mustermann")
+partner.lang = "de_DE"
+env.cr.commit()
+run = env["isp.dunning.run"].with_company(company).run_dunning()
+env.cr.commit()
+env["mail.mail"].process_email_queue()
+env.cr.commit()
+notice = env["isp.dunning.notice"].search([("partner_id", "=", partner.id)], limit=1)
+print("E2E_NOTICE", notice.name, notice.state, notice.amount_total_due, notice.currency_id.symbol)
+with open("%(out)s/letter.pdf", "wb") as handle:
+    handle.write(notice.letter_attachment_id.raw)
+letters = env["isp.dunning.notice"].search([("state", "=", "to_print")])
+action = letters.action_print_letters()
+batch = env["ir.attachment"].browse(int(action["url"].split("/")[3].split("?")[0]))
+with open("%(out)s/batch.pdf", "wb") as handle:
+    handle.write(batch.raw)
+env.cr.commit()
+states = ",".join(letters.mapped("state"))
+print("E2E_BATCH", len(letters), states, ",".join(letters.mapped("name")))
+"""
+
+
+@pytest.fixture(scope="module")
+def delivered(database, tmp_path_factory):
+    out = tmp_path_factory.mktemp("pdf")
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    server = None
+    try:
+        base = [*odoo_command(), f"--addons-path={addons_path()}", "-d", database]
+        subprocess.run(
+            [
+                *base,
+                "-i",
+                "isp_dunning",
+                "--load-language=de_DE",
+                "--stop-after-init",
+                "--no-http",
+                "--log-level=warn",
+            ],
+            check=True,
+            capture_output=True,
+            timeout=900,
+        )
+        # The HTTP server serves the report assets that wkhtmltopdf loads;
+        # no cron threads, so only this test works the mail queue.
+        http_port = free_port()
+        server = subprocess.Popen(
+            [*base, f"--http-port={http_port}", "--max-cron-threads=0", "--log-level=warn"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_for_http(http_port)
+        shell = subprocess.run(
+            [
+                odoo_command()[0],
+                *odoo_command()[1:],
+                "shell",
+                *base[len(odoo_command()) :],
+                "--no-http",
+                "--log-level=warn",
+            ],
+            input=SHELL_SCRIPT % {"port": port, "out": out, "http_port": http_port},
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+        assert shell.returncode == 0, shell.stderr[-3000:]
+        lines = {line.split()[0]: line.split() for line in shell.stdout.splitlines() if line}
+        yield inbox.messages, lines["E2E_NOTICE"], lines["E2E_BATCH"], out
+    finally:
+        controller.stop()
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=60)
+
+
+def _mail_to(messages, address):
+    return [
+        (sender, rcpts, message)
+        for sender, rcpts, message in messages
+        if address in str(message["To"])
+    ]
+
+
+def test_reminder_arrives_once_with_copies(delivered):
+    messages, notice, _batch, _out = delivered
+    assert notice[2] == "to_print", "emailed; the letter waits for printing"
+    received = _mail_to(messages, "max.mustermann@example.com")
+    assert len(received) == 1
+    _sender, rcpts, message = received[0]
+    assert set(rcpts) == {
+        "max.mustermann@example.com",
+        "forderungen@mueller-netz.example",
+        "archiv@mueller-netz.example",
+        "buchhaltung@mueller-netz.example",
+    }
+    assert "forderungen@mueller-netz.example" in str(message["Cc"])
+    assert message["Bcc"] is None, "blind copies never show in the headers"
+
+
+def test_subject_umlauts_are_encoded(delivered):
+    messages, _notice, _batch, _out = delivered
+    _sender, _rcpts, message = _mail_to(messages, "max.mustermann@example.com")[0]
+    raw_subject = message.get_all("Subject")[0]
+    assert str(message["Subject"]) == "Zahlungserinnerung von Müller Netz GmbH"
+    raw = message.as_bytes()
+    assert "Müller".encode() not in raw.split(b"\n\n", 1)[0], "headers are 7-bit encoded"
+    assert raw_subject
+
+
+def test_text_and_html_parts_with_german_amounts(delivered):
+    messages, notice, _batch, _out = delivered
+    _sender, _rcpts, message = _mail_to(messages, "max.mustermann@example.com")[0]
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    html = message.get_body(preferencelist=("html",)).get_content()
+    assert text.startswith("Guten Tag Max Mustermann,")
+    symbol = notice[4]
+    assert "Rechnung" in text
+    amount = f"{float(notice[3]):,.2f}".replace(",", "X").replace(".", ",").replace("X", ".")
+    assert f"{amount} {symbol}" in text, "German number format"
+    assert f"{amount} {symbol}" in html
+    assert "<table" in html
+    assert "<table" not in text, "the text part is the text template, not converted HTML"
+
+
+def test_invoice_pdfs_attached(delivered):
+    messages, _notice, _batch, _out = delivered
+    _sender, _rcpts, message = _mail_to(messages, "max.mustermann@example.com")[0]
+    attachments = list(message.iter_attachments())
+    assert attachments, "attach_invoices sends the invoices"
+    for part in attachments:
+        assert part.get_content_type() == "application/pdf"
+        assert part.get_content().startswith(b"%PDF")
+
+
+def pdf_text(path):
+    return subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True, text=True
+    ).stdout
+
+
+def test_letter_pdf_content(delivered):
+    _messages, notice, _batch, out = delivered
+    text = pdf_text(out / "letter.pdf")
+    assert "Max Mustermann" in text
+    assert "Lindenweg 4" in text and "20095 Hamburg" in text, "window address block"
+    assert notice[1] in text
+    assert "Rechnung" in text
+    assert "DE89370400440532013000" in "".join(text.split()), "bank details"
+
+
+def test_print_batch_is_one_merged_pdf(delivered):
+    _messages, _notice, batch, out = delivered
+    count, states, names = int(batch[1]), batch[2].split(","), batch[3].split(",")
+    assert count >= 2
+    assert set(states) == {"printed"}
+    text = pdf_text(out / "batch.pdf")
+    for name in names:
+        assert name in text
