@@ -63,15 +63,29 @@ if tail -n +"$((start + 1))" "$LOG" | grep -qE ' (ERROR|CRITICAL) |demo data fai
     die "isp_dunning or its demo data did not install; see $LOG"
 fi
 
+say "Starting Odoo on port $PORT"
+# The server must run while the dunning renders letters: wkhtmltopdf loads
+# the report styles from it.
+"${ODOO_CMD[@]}" --addons-path="$(addons_path)" -d "$DB" --db-filter="^$DB\$" \
+    --http-port="$PORT" --log-level=warn >>"$LOG" 2>&1 &
+SERVER=$!
+trap 'kill $SERVER 2>/dev/null' EXIT
+for _ in $(seq 1 120); do
+    curl -s -o /dev/null "http://127.0.0.1:$PORT/web/login" && break
+    sleep 1
+done
+
 say "Running the dunning: weekly runs over the last ten weeks, then today"
-odoo_shell "$DB" 2>>"$LOG" <<'PY'
+odoo_shell "$DB" 2>>"$LOG" <<PY
 from datetime import timedelta
 from odoo import fields
-today = fields.Date.context_today(env["isp.dunning.run"])
-company = env.ref("base.main_company")
+env["ir.config_parameter"].set_param("report.url", "http://127.0.0.1:$PORT")
 for partner in env["res.partner"].search([("ref", "like", "K-1")]):
     partner.lang = "de_DE"
-Run = env["isp.dunning.run"].with_company(company)
+env.cr.commit()
+today = fields.Date.context_today(env["isp.dunning.run"])
+company = env.ref("base.main_company")
+Run = env["isp.dunning.run"].with_company(company).with_context(dunning_autocommit=True)
 for weeks in range(10, 0, -1):
     Run.run_dunning(date=today - timedelta(weeks=weeks))
 run = Run.run_dunning(date=today)
@@ -81,6 +95,12 @@ print(f"Dunning run of {today}: {run.notice_count} notices, {run.invoice_count} 
 print(f"All notices in the demo: {len(notices)}")
 for level in env["isp.dunning.level"].search([("company_id", "=", company.id)]):
     print(f"  {level.name}: {level.notice_count} notices")
+states = {}
+for notice in notices:
+    states[notice.state] = states.get(notice.state, 0) + 1
+print("  by state:", ", ".join(f"{k} {v}" for k, v in sorted(states.items())))
+blocked = env["res.partner"].search([("dunning_portal_blocked", "=", True)])
+print("  portal blocked:", ", ".join(blocked.mapped("name")) or "nobody")
 PY
 
 cat <<MSG
@@ -92,4 +112,4 @@ Odoo serves the demo on http://localhost:$PORT
   portal:   max.mustermann@example.com / portal
 Stop it with Ctrl+C.
 MSG
-exec "${ODOO_CMD[@]}" --addons-path="$(addons_path)" -d "$DB" --db-filter="^$DB\$" --http-port="$PORT" --log-level=warn
+wait $SERVER

@@ -293,3 +293,52 @@ class TestDunningRun(DunningCommon):
         self.make_invoice(self.consumer, 10.0, date.today() - timedelta(days=30))
         self.env.ref("isp_dunning.ir_cron_dunning_run").method_direct_trigger()
         self.assertEqual(self.notices_of(self.consumer).level_id, self.level_1)
+
+    def test_second_run_of_a_company_waits_for_the_lock(self):
+        """Two workers: the advisory lock held by one makes the other skip."""
+        self.make_invoice(self.consumer, 10.0, date(2025, 1, 1))
+        with self.registry.cursor() as other:
+            other.execute("SELECT pg_advisory_lock(7311, %s)", (self.company.id,))
+            run = self.dun(date(2025, 1, 8))
+            other.execute("SELECT pg_advisory_unlock(7311, %s)", (self.company.id,))
+        self.assertEqual(run.state, "skipped")
+        self.assertFalse(self.notices_of(self.consumer))
+        self.assertEqual(self.dun(date(2025, 1, 8)).notice_count, 1)
+
+    def test_a_year_of_daily_runs(self):
+        """Daily cron runs over a year: every level on its day, fees once per
+        notice, interest charged day by day without gaps or overlaps."""
+        consumer_invoice = self.make_invoice(self.consumer, 1000.0, date(2025, 1, 15))
+        business_invoice = self.make_invoice(self.business, 1000.0, date(2025, 1, 15))
+        day = date(2025, 1, 1)
+        while day <= date(2025, 12, 31):
+            self.dun(day)
+            day += timedelta(days=1)
+        expected_days = [date(2025, 1, 22), date(2025, 2, 5), date(2025, 2, 19), date(2025, 3, 5)]
+        for partner, invoice in (
+            (self.consumer, consumer_invoice),
+            (self.business, business_invoice),
+        ):
+            notices = self.notices_of(partner)
+            self.assertEqual(notices.mapped("date"), expected_days)
+            self.assertEqual(
+                notices.level_id, self.level_1 | self.level_2 | self.level_3 | self.level_4
+            )
+            self.assertEqual(invoice.dunning_level_id, self.level_4)
+            self.assertAlmostEqual(sum(notices.mapped("fee_amount")), 4.5)
+            # Interest from 2025-01-16 to the final notice: 49 days (level 2
+            # charges 2025-01-16..02-05 = 21 days, then 14 + 14).
+            lines = notices.line_ids.filtered("interest_amount")
+            self.assertEqual(sum(lines.mapped("interest_days")), 21 + 14 + 14)
+            self.assertEqual(lines[0].interest_date_from, date(2025, 1, 16))
+            for previous, following in zip(lines, lines[1:], strict=False):
+                self.assertEqual(
+                    following.interest_date_from, previous.interest_date_to + timedelta(days=1)
+                )
+        consumer_interest = sum(self.notices_of(self.consumer).mapped("interest_amount"))
+        business_interest = sum(self.notices_of(self.business).mapped("interest_amount"))
+        # 49 days on 1,000.00 at 2.27 % + 5 / + 9 points, rounded per notice.
+        self.assertAlmostEqual(consumer_interest, 1000 * 49 * 7.27 / 36500, delta=0.02)
+        self.assertAlmostEqual(business_interest, 1000 * 49 * 11.27 / 36500, delta=0.02)
+        self.assertEqual(sum(self.notices_of(self.business).mapped("lump_sum_amount")), 40.0)
+        self.assertEqual(sum(self.notices_of(self.consumer).mapped("lump_sum_amount")), 0.0)
