@@ -1,19 +1,48 @@
 import functools
+import io
 import logging
 import subprocess
 from datetime import timedelta
 from decimal import Decimal
 
+from lxml import html as lxml_html
 from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.tools import config, pdf
+from odoo.tools.pdf import PdfFileReader, PdfFileWriter
 
 from ..domain import collection, rendering
 from ..domain.emails import parse_email_list
 from ..domain.money import to_decimal
 
 _logger = logging.getLogger(__name__)
+
+PDF_MARKER = "ISPDUNNINGRECORD"
+
+
+def split_pdf_at_markers(pdf_content, res_ids):
+    """{res_id: PDF} from one PDF whose records start on a page carrying
+    PDF_MARKER<res_id>; {} if a marker is missing or out of order."""
+    reader = PdfFileReader(io.BytesIO(pdf_content), strict=False)
+    starts = {}
+    for number, page in enumerate(reader.pages):
+        text = page.extract_text() or ""
+        for res_id in res_ids:
+            if res_id not in starts and f"{PDF_MARKER}{res_id}" in text.replace(" ", ""):
+                starts[res_id] = number
+    if len(starts) != len(res_ids) or sorted(starts.values()) != [starts[i] for i in res_ids]:
+        return {}
+    bounds = [starts[i] for i in res_ids] + [len(reader.pages)]
+    result = {}
+    for index, res_id in enumerate(res_ids):
+        writer = PdfFileWriter()
+        for number in range(bounds[index], bounds[index + 1]):
+            writer.addPage(reader.getPage(number))
+        buffer = io.BytesIO()
+        writer.write(buffer)
+        result[res_id] = buffer.getvalue()
+    return result
 
 
 @functools.cache
@@ -215,12 +244,57 @@ class IspDunningNotice(models.Model):
             }
         self._ensure_report_assets()
         reports = reports.with_context(report_pdf_no_attachment=True)
-        batches = [records] if wkhtmltopdf_renders_batches() else list(records)
+        if wkhtmltopdf_renders_batches():
+            streams = reports._render_qweb_pdf_prepare_streams(report_ref, {}, res_ids=records.ids)
+            return {res_id: data["stream"].getvalue() for res_id, data in streams.items()}
+        if len(records) > 1:
+            pdfs = self._render_pdfs_as_one_document(report_ref, records)
+            if pdfs:
+                return pdfs
         pdfs = {}
-        for batch in batches:
-            streams = reports._render_qweb_pdf_prepare_streams(report_ref, {}, res_ids=batch.ids)
+        for record in records:
+            streams = reports._render_qweb_pdf_prepare_streams(report_ref, {}, res_ids=record.ids)
             pdfs.update({res_id: data["stream"].getvalue() for res_id, data in streams.items()})
         return pdfs
+
+    def _render_pdfs_as_one_document(self, report_ref, records):
+        """One wkhtmltopdf process for many records on builds that take a
+        single document: the records' pages are joined with page breaks and
+        a marker per record, and the PDF is split again where the markers
+        are. Returns {} when the split cannot be trusted (the caller then
+        renders record by record)."""
+        reports = self.env["ir.actions.report"]
+        report = reports._get_report(report_ref)
+        html = reports._render_qweb_html(report_ref, records.ids)[0]
+        bodies, html_ids, header, footer, paper_args = report._prepare_html(
+            html, report_model=report.model
+        )
+        if len(bodies) != len(records) or set(html_ids) != set(records.ids):
+            return {}
+        document = None
+        for body, res_id in zip(bodies, html_ids, strict=True):
+            tree = lxml_html.fromstring(body)
+            content = tree.find("body")
+            marker = lxml_html.fromstring(
+                f'<div style="font-size:1px;line-height:1px;color:#fff">{PDF_MARKER}{res_id}</div>'
+            )
+            content.insert(0, marker)
+            if document is None:
+                document = tree
+                continue
+            page_break = lxml_html.fromstring('<div style="page-break-before: always;"></div>')
+            target = document.find("body")
+            target.append(page_break)
+            for child in list(content):
+                target.append(child)
+        pdf_content = reports._run_wkhtmltopdf(
+            [lxml_html.tostring(document, encoding="unicode")],
+            report_ref=report_ref,
+            header=header,
+            footer=footer,
+            specific_paperformat_args=paper_args,
+        )
+        return split_pdf_at_markers(pdf_content, records.ids)
 
     def _ensure_report_assets(self):
         """wkhtmltopdf loads the report CSS from Odoo's HTTP server. Build the
