@@ -206,6 +206,51 @@ class IspDunningLevel(models.Model):
                         level.collection_agency_id.display_name,
                     )
                 )
+            if level.collection_handover:
+                # The handover mail goes to this address: refuse it now, not at sending.
+                try:
+                    parse_email_list(level.collection_agency_id.email)
+                except ValueError as error:
+                    raise ValidationError(
+                        self.env._(
+                            "The email address of the collection agency %(agency)s is "
+                            "not usable for the handover: %(error)s",
+                            agency=level.collection_agency_id.display_name,
+                            error=error,
+                        )
+                    ) from error
+
+    @api.constrains("active")
+    def _check_archive_in_use(self):
+        # The run cannot place an invoice whose level left the ladder: its
+        # customer would fail every run from then on.
+        archived = self.filtered(lambda level: not level.active)
+        if not archived:
+            return
+        groups = (
+            self.env["account.move"]
+            .sudo()
+            ._read_group(
+                [
+                    ("dunning_level_id", "in", archived.ids),
+                    ("move_type", "=", "out_invoice"),
+                    ("state", "=", "posted"),
+                    ("dunning_handed_over", "=", False),
+                    ("payment_state", "not in", ("paid", "in_payment", "reversed")),
+                ],
+                ["dunning_level_id"],
+                ["__count"],
+            )
+        )
+        for level, count in groups:
+            raise ValidationError(
+                self.env._(
+                    "Level '%(level)s' is the current level of %(count)s open invoices; "
+                    "archive it only when they have left dunning.",
+                    level=level.name,
+                    count=count,
+                )
+            )
 
     @api.constrains("send_email", "send_letter")
     def _check_channel(self):

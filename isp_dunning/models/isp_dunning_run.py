@@ -100,7 +100,12 @@ class IspDunningRun(models.Model):
                 "dry_run": dry_run,
             }
         )
-        run._execute()
+        if dry_run:
+            # A preview writes nothing but its own report; Dunning Users may
+            # preview without the right to read every invoice themselves.
+            run.sudo()._execute()
+        else:
+            run._execute()
         return run
 
     @api.model

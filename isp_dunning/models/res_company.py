@@ -107,6 +107,29 @@ class ResCompany(models.Model):
                     self.env._("The dunning journal must be a sales journal of %s.", company.name)
                 )
 
+    @api.constrains("dunning_income_account_id")
+    def _check_dunning_income_account(self):
+        # Fee documents would fail to post for every customer of a run.
+        for company in self:
+            account = company.dunning_income_account_id
+            if not account:
+                continue
+            if not account.filtered_domain(account._check_company_domain(company)):
+                raise ValidationError(
+                    self.env._(
+                        "The dunning income account %(account)s does not belong to %(company)s.",
+                        account=account.display_name,
+                        company=company.name,
+                    )
+                )
+            if account.account_type not in ("income", "income_other"):
+                raise ValidationError(
+                    self.env._(
+                        "The dunning income account %s must be an income account.",
+                        account.display_name,
+                    )
+                )
+
     def _dunning_blocked_message(self):
         """The message a blocked portal user sees, in the context language."""
         self.ensure_one()

@@ -1,5 +1,7 @@
 from . import (
     test_access,
+    test_access_matrix,
+    test_bad_input,
     test_configuration,
     test_delivery,
     test_dunning_run,
