@@ -8,7 +8,7 @@
     "author": "isp_dunning",
     "website": "https://github.com/isp-dunning/isp_dunning",
     "depends": ["account", "portal", "mail"],
-    "external_dependencies": {"python": ["jinja2", "python-dateutil"]},
+    "external_dependencies": {"python": ["jinja2", "python-dateutil", "python-stdnum"]},
     "data": [
         "security/isp_dunning_security.xml",
         "security/ir.model.access.csv",

@@ -1,5 +1,7 @@
 from datetime import timedelta
 
+from stdnum import iban
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
@@ -283,7 +285,8 @@ class IspDunningNotice(models.Model):
             return to_decimal(currency.round(value or 0.0))
 
         banks = company.partner_id.bank_ids
-        bank = banks.filtered(lambda b: b.acc_type == "iban")[:1] or banks[:1]
+        # Prefer an IBAN: that is what a German customer transfers to.
+        bank = banks.filtered(lambda b: iban.is_valid(b.acc_number or ""))[:1] or banks[:1]
         company_data = {
             "name": text(company.name),
             "street": text(company.street),
