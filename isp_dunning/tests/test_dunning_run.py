@@ -1,6 +1,7 @@
 from datetime import date, timedelta
 from unittest.mock import patch
 
+from odoo import Command
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
@@ -342,3 +343,42 @@ class TestDunningRun(DunningCommon):
         self.assertAlmostEqual(business_interest, 1000 * 49 * 11.27 / 36500, delta=0.02)
         self.assertEqual(sum(self.notices_of(self.business).mapped("lump_sum_amount")), 40.0)
         self.assertEqual(sum(self.notices_of(self.consumer).mapped("lump_sum_amount")), 0.0)
+
+    def test_multi_currency_notice_per_currency_and_converted_fee(self):
+        """Invoices in two currencies: one notice per currency, amounts in the
+        invoice currency, the fee converted from company currency."""
+        foreign = self.setup_other_currency("CHF", rates=[("2024-01-01", 2.0)])
+        self.make_invoice(self.consumer, 100.0, date(2025, 1, 1))
+        chf_invoice = self.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": self.consumer.id,
+                "currency_id": foreign.id,
+                "invoice_date": date(2025, 1, 1),
+                "invoice_date_due": date(2025, 1, 1),
+                "invoice_line_ids": [
+                    Command.create({"name": "Internet", "price_unit": 80.0, "tax_ids": []})
+                ],
+            }
+        )
+        chf_invoice.action_post()
+        self.dun(date(2025, 1, 8))
+        self.dun(date(2025, 1, 22))
+        notices = self.notices_of(self.consumer)
+        second = notices.filtered(lambda n: n.level_id == self.level_2)
+        self.assertEqual(len(second), 2)
+        by_currency = {n.currency_id: n for n in second}
+        self.assertEqual(by_currency[foreign].amount_open, 80.0)
+        self.assertEqual(by_currency[foreign].fee_amount, 3.0, "1.50 at a rate of 2")
+        self.assertEqual(by_currency[self.company.currency_id].fee_amount, 1.5)
+        self.assertEqual(by_currency[foreign].fee_move_id.currency_id, foreign)
+
+    def test_companies_keep_their_own_levels(self):
+        other = self.setup_other_company()["company"]
+        self.assertFalse(self.Level.search([("company_id", "=", other.id)]))
+        self.make_invoice(self.consumer, 10.0, date(2025, 1, 1))
+        run = self.Run.with_company(self.company).run_dunning(date=date(2025, 1, 8))
+        self.assertEqual(run.company_id, self.company)
+        self.assertEqual(self.notices_of(self.consumer).company_id, self.company)
+        with self.assertRaisesRegex(Exception, "no dunning levels"):
+            self.Run.with_company(other).with_user(self.env.user).run_dunning(date=date(2025, 1, 8))
