@@ -693,7 +693,10 @@ class IspDunningRun(models.Model):
                     vals["dunning_lump_sum_charged"] = True
                 if vals:
                     groups[tuple(sorted(vals.items()))].append(move_id)
-        Move = self.env["account.move"].with_context(tracking_disable=True)
+        # Dunning fields only: no journal item sync or balance check needed.
+        Move = self.env["account.move"].with_context(
+            tracking_disable=True, skip_invoice_sync=True, check_move_validity=False
+        )
         for vals, move_ids in groups.items():
             Move.browse(move_ids).write(dict(vals))
 
