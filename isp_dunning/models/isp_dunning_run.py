@@ -2,6 +2,7 @@ import logging
 from collections import defaultdict
 
 from markupsafe import Markup
+from psycopg2 import errors as pg_errors
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
@@ -23,6 +24,13 @@ def _readable(error):
         return str(error.args[0]) if error.args else str(error)
     return f"{type(error).__name__}: {error}"
 
+
+# Concurrency conflicts that a later run resolves by itself.
+TRANSIENT_ERRORS = (
+    pg_errors.SerializationFailure,
+    pg_errors.LockNotAvailable,
+    pg_errors.DeadlockDetected,
+)
 
 # First key of the advisory lock that keeps two runs of one company apart.
 RUN_LOCK_KEY = 7311
@@ -475,6 +483,11 @@ class IspDunningRun(models.Model):
                             error=reason,
                         )
                     )
+                    if isinstance(error, TRANSIENT_ERRORS):
+                        # Another worker changed the same rows (e.g. a shared
+                        # customer of another company): nothing is recorded,
+                        # so the next run books this customer.
+                        continue
                     self._record_failed(partner_id, plan, reason)
         return stats
 

@@ -1,6 +1,8 @@
 from datetime import date, timedelta
 from unittest.mock import patch
 
+from psycopg2 import errors as pg_errors
+
 from odoo import Command
 from odoo.tests import tagged
 from odoo.tools import mute_logger
@@ -382,3 +384,25 @@ class TestDunningRun(DunningCommon):
         self.assertEqual(self.notices_of(self.consumer).company_id, self.company)
         with self.assertRaisesRegex(Exception, "no dunning levels"):
             self.Run.with_company(other).with_user(self.env.user).run_dunning(date=date(2025, 1, 8))
+
+    def test_concurrent_update_leaves_the_customer_for_the_next_run(self):
+        """A serialization failure (another worker updated a shared row) is
+        not an error of the customer: nothing is recorded and the next run
+        books it."""
+        self.make_invoice(self.consumer, 10.0, date(2025, 1, 1))
+        self.make_invoice(self.business, 10.0, date(2025, 1, 1))
+        original = type(self.Run)._create_fee_moves
+        bad = self.business
+
+        def conflict_for_business(run, notices, plans):
+            if bad in notices.partner_id:
+                raise pg_errors.SerializationFailure("could not serialize access")
+            return original(run, notices, plans)
+
+        with patch.object(type(self.Run), "_create_fee_moves", conflict_for_business):
+            run = self.dun(date(2025, 1, 8))
+        self.assertEqual(self.notices_of(self.consumer).state, "to_send")
+        self.assertFalse(self.notices_of(self.business), "nothing recorded")
+        self.assertIn("could not serialize", run.log)
+        self.assertEqual(self.dun(date(2025, 1, 8)).notice_count, 1)
+        self.assertEqual(self.notices_of(self.business).level_id, self.level_1)
