@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Builds the empty German accounting database that every seeded book starts
+# from: base (no demo data, German loaded), the company made a German ISP,
+# account + l10n_de with SKR03. Usage: bash bench/build_base.sh DBNAME
+# The caller (run_bench.py) has checked that DBNAME does not exist yet.
+set -euo pipefail
+source "$(dirname "$0")/../tools/lib.sh"
+find_odoo
+ensure_postgres
+DB="$1"
+LOG="${BENCH_LOG:-/dev/null}"
+create_db "$DB"
+say "[$DB] installing base (no demo data) with German"
+odoo_run "$DB" -i base --without-demo=all --load-language=de_DE --stop-after-init --no-http >>"$LOG" 2>&1
+odoo_shell "$DB" >>"$LOG" 2>&1 <<'PY'
+company = env.ref("base.main_company")
+company.write({
+    "name": "Muster Netz GmbH",
+    "street": "Glasfaserweg 1",
+    "zip": "20095",
+    "city": "Hamburg",
+    "country_id": env.ref("base.de").id,
+    "currency_id": env.ref("base.EUR").id,
+    "email": "buchhaltung@muster-netz.example",
+    "phone": "+49 40 1234567",
+    "vat": "DE811907980",
+})
+env.ref("base.user_admin").write({"lang": "de_DE", "tz": "Europe/Berlin"})
+env.cr.commit()
+PY
+say "[$DB] installing account and l10n_de (SKR03)"
+odoo_run "$DB" -i account,l10n_de --without-demo=all --stop-after-init --no-http >>"$LOG" 2>&1
+odoo_shell "$DB" >>"$LOG" 2>&1 <<'PY'
+company = env.ref("base.main_company")
+if company.chart_template != "de_skr03":
+    env["account.chart.template"].try_loading("de_skr03", company, install_demo=False)
+env.cr.commit()
+PY
+say "[$DB] done"
