@@ -9,13 +9,10 @@ cd "$ROOT"
 find_odoo
 ensure_postgres
 
-for tool in ruff pylint pytest; do
-    if ! "$PYTHON" -m "$tool" --version >/dev/null 2>&1; then
-        say "Installing the test tools (requirements-test.txt)"
-        "$PYTHON" -m pip install -q -r requirements-test.txt
-        break
-    fi
-done
+if ! "$PYTHON" -c 'import ruff, pylint_odoo, pytest, aiosmtpd' >/dev/null 2>&1; then
+    say "Installing the test tools (requirements-test.txt)"
+    "$PYTHON" -m pip install -q -r requirements-test.txt
+fi
 
 status=0
 summary=()
