@@ -7,6 +7,7 @@ comment are ever dropped.
 """
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import os
@@ -29,6 +30,7 @@ PREFIX = "isp_faults_"
 TEMPLATE_DB = PREFIX + "tpl"
 LOGS = FAULTS / "logs"
 RESULTS = FAULTS / "results"
+CACHE = FAULTS / "cache"  # reference snapshots, valid for one template and addon
 PYTHON = os.environ.get("PYTHON", sys.executable)
 
 
@@ -46,6 +48,7 @@ def odoo_command():
     return [PYTHON, "-m", "odoo"]
 
 
+@functools.cache
 def odoo_src():
     odoo_bin = os.environ.get("ODOO_BIN")
     if odoo_bin:
@@ -59,6 +62,7 @@ def odoo_src():
     return out.stdout.strip()
 
 
+@functools.cache
 def addons_path():
     src = Path(odoo_src())
     paths = [str(p) for p in (src / "addons", src / "odoo" / "addons") if p.is_dir()]
@@ -387,12 +391,12 @@ def reference_key(as_of):
 
 
 def save_reference(name, ref):
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"{name}.json").write_text(json.dumps(ref, sort_keys=True), encoding="utf-8")
+    CACHE.mkdir(exist_ok=True)
+    (CACHE / f"{name}.json").write_text(json.dumps(ref, sort_keys=True), encoding="utf-8")
 
 
 def load_reference(name, key):
-    path = RESULTS / f"{name}.json"
+    path = CACHE / f"{name}.json"
     if not path.exists():
         return None
     ref = json.loads(path.read_text(encoding="utf-8"))
@@ -446,17 +450,31 @@ def compare(reference, outcome, limit=12):
     notes = []
     ref_soft, got_soft = reference["soft"], outcome["soft"]
     if ref_soft["messages"] != got_soft["messages"]:
-        notes.append(f"chatter messages {ref_soft['messages']} -> {got_soft['messages']}")
+        delta = ", ".join(
+            f"{model} {got_soft['messages'].get(model, 0) - count:+d}"
+            for model, count in sorted(ref_soft["messages"].items())
+            if got_soft["messages"].get(model, 0) != count
+        )
+        notes.append(f"chatter message counts differ from the reference ({delta})")
     ref_names = dict(ref_soft["numbering"]["notices"])
     renamed = sum(1 for key, name in got_soft["numbering"]["notices"] if ref_names.get(key) != name)
     if renamed:
-        notes.append(f"{renamed} notice numbers differ from the reference (sequence gaps)")
+        notes.append("notice numbers differ from the reference")
     ref_fees = sorted(ref_soft["numbering"]["fee_docs"])
     if ref_fees != sorted(got_soft["numbering"]["fee_docs"]):
         notes.append("fee document numbers differ from the reference")
     if len(problems) > limit:
         problems = problems[:limit] + [f"... and {len(problems) - limit} more"]
     return problems, notes
+
+
+def summarize_notes(rows, label):
+    """One line per kind of note: in how many trials it occurred."""
+    counts = {}
+    for row in rows:
+        for note in set(row.get("notes", [])):
+            counts[note] = counts.get(note, 0) + 1
+    return [f"{note}: {count} of {len(rows)} {label}" for note, count in sorted(counts.items())]
 
 
 def describe(changed):
@@ -481,13 +499,16 @@ def outcome_summary(snap, date):
 # ----------------------------------------------------------------------
 # Results
 # ----------------------------------------------------------------------
-def write_results(name, markdown, data):
+def write_results(name, markdown, data, readme=True):
+    """results/NAME.md and .json; the README's table too unless ``readme``
+    is false (a partial selection of cases)."""
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"{name}.md").write_text(markdown, encoding="utf-8")
     (RESULTS / f"{name}.json").write_text(
         json.dumps(data, indent=1, sort_keys=True, default=str), encoding="utf-8"
     )
-    update_readme(name, markdown)
+    if readme:
+        update_readme(name, markdown)
 
 
 def update_readme(name, markdown):

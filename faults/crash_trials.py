@@ -129,9 +129,23 @@ def prepare(index):
     }
 
 
-def trial(prepared, delay, as_of, reference, prepare_next):
+def wait_event(worker, word, index, timeout=600.0):
+    """Poll until the worker reported ``word`` (with first argument ``index``)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for _at, parts in list(worker.events):
+            if parts[0] == word and (index is None or int(parts[1]) == index):
+                return True
+        if worker.proc.poll() is not None:
+            return False
+        time.sleep(0.001)
+    return False
+
+
+def trial(prepared, delay, as_of, reference, prepare_next, trigger=None):
     """Run one trial; ``prepare_next`` is started in a thread once the victim
-    is dead. Returns (row, thread)."""
+    is dead. With ``trigger`` (event word, index) the kill follows that event
+    of the victim instead of the delay. Returns (row, thread)."""
     index, db, logfile = prepared["index"], prepared["db"], prepared["logfile"]
     victim, rerun, snap_path = prepared["victim"], prepared["rerun"], prepared["snapshot"]
     row = {"trial": index, "db": db, "planned_kill": round(delay, 3)}
@@ -150,7 +164,11 @@ def trial(prepared, delay, as_of, reference, prepare_next):
         start = victim.wait_for("START")
         if not start:
             raise RuntimeError(f"the run did not start; see {logfile}")
-        time.sleep(max(0.0, start[0] + delay - time.monotonic()))
+        if trigger:
+            row["trigger"] = " ".join(str(part) for part in trigger if part is not None)
+            wait_event(victim, *trigger)
+        else:
+            time.sleep(max(0.0, start[0] + delay - time.monotonic()))
         killed = victim.kill()
         kill_at = time.monotonic() - start[0]
         victim.finish()
@@ -176,6 +194,8 @@ def trial(prepared, delay, as_of, reference, prepare_next):
             else:
                 landed = durable == in_flight[1] and in_flight[1] > 0
             row["in_flight_commit"] = f"{in_flight[0]} ({'landed' if landed else 'not seen'})"
+            if landed and 1 <= in_flight[0] <= reference["batches"]:
+                row["batches"] = in_flight[0]
 
         rerun.go()
         code = rerun.finish()
@@ -189,7 +209,7 @@ def trial(prepared, delay, as_of, reference, prepare_next):
         for label, snap in (("2nd run", second), ("3rd run", third)):
             found, soft = common.compare(reference["snapshot"], snap)
             problems += [f"{label}: {p}" for p in found]
-            notes += [f"{label}: {n}" for n in soft if label == "2nd run"]
+            notes += soft if label == "2nd run" else []
         if len(row["reruns"]) != 2 or any(r.split()[0] != "done" for r in row["reruns"]):
             problems.append(f"a rerun did not end done: {row['reruns']}")
         row["result"] = "OK" if not problems else "DIFF"
@@ -209,6 +229,15 @@ def trial(prepared, delay, as_of, reference, prepare_next):
     return row, follower
 
 
+def reference_batches(reference, row):
+    """Batches the reference run had committed at the trial's kill time: the
+    victim is slower than the reference when the machine is busier."""
+    if "kill_at" not in row:
+        return "-"
+    done = [index for at, index in reference["commits"] if at <= row["kill_at"]]
+    return max(0, min(max(done, default=0), reference["batches"]))
+
+
 def table(rows, reference, as_of):
     lines = [
         f"Crash trials of {time.strftime('%Y-%m-%d %H:%M')} ({common.machine_line()}).",
@@ -221,7 +250,8 @@ def table(rows, reference, as_of):
         f"{reference['summary']['handovers']} handovers. A second run on the same date "
         "changes nothing.",
         "",
-        "| # | kill at (s) | phase at the kill | batches committed | notices durable "
+        "| # | kill at (s) | phase at the kill | batches committed (reference then) "
+        "| notices durable "
         "| 2nd / 3rd run | healed | result |",
         "|---:|---:|---|---:|---:|---|---|---|",
     ]
@@ -230,10 +260,11 @@ def table(rows, reference, as_of):
             "| {trial} | {kill} | {phase} | {batches} | {durable} | {reruns} | {healed} "
             "| {result} |".format(
                 trial=row["trial"],
-                kill=row.get("kill_at", "-"),
+                kill=f"{row.get('kill_at', '-')}"
+                + (f" (at {row['trigger']})" if row.get("trigger") else ""),
                 phase=row.get("phase", "-")
                 + (f", commit {row['in_flight_commit']}" if row.get("in_flight_commit") else ""),
-                batches=row.get("batches", "-"),
+                batches=f"{row.get('batches', '-')} ({reference_batches(reference, row)})",
                 durable=row.get("notices_durable", "-"),
                 reruns=" / ".join(row.get("reruns", [])) or "-",
                 healed=",".join(map(str, row.get("healed", []))) or "-",
@@ -246,7 +277,7 @@ def table(rows, reference, as_of):
     for row in diffs:
         lines.append(f"\nTrial {row['trial']} ({row['result']}):")
         lines += [f"- {problem}" for problem in row["problems"]]
-    notes = sorted({note for row in rows for note in row.get("notes", [])})
+    notes = common.summarize_notes(rows, "trials")
     if notes:
         lines += ["", "Notes (not compared):"] + [f"- {note}" for note in notes]
     return "\n".join(lines) + "\n"
@@ -256,6 +287,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=20)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--targeted", type=int, default=3, choices=range(4), help="event-triggered kills (0-3)"
+    )
     parser.add_argument("--keep-template", action="store_true")
     parser.add_argument("--rebuild", action="store_true", help="rebuild the template")
     args = parser.parse_args()
@@ -268,13 +302,24 @@ def main():
 
         def preparer(number):
             def run():
-                if number <= args.trials:
+                if number <= args.trials + args.targeted:
                     pending[number] = prepare(number)
 
             return run
 
-        for index in range(1, args.trials + 1):
+        batches = reference["batches"]
+        # After the random kills, three at chosen events, whatever the load:
+        # right after the set-up, inside the commit of a random batch, and
+        # after the last batch (retrying postponed blocks, state done).
+        targeted = [
+            ("CANDIDATES", None),
+            ("COMMIT_BEGIN", rng.randint(1, batches)),
+            ("COMMIT_END", batches),
+        ][: args.targeted]
+        total = args.trials + len(targeted)
+        for index in range(1, total + 1):
             share = rng.uniform((index - 1) / args.trials, index / args.trials)
+            trigger = targeted[index - args.trials - 1] if index > args.trials else None
             began = time.monotonic()
             row, follower = trial(
                 pending.pop(index),
@@ -282,6 +327,7 @@ def main():
                 as_of,
                 reference,
                 preparer(index + 1),
+                trigger=trigger,
             )
             follower.join()
             row.setdefault("timing", {})["next_ready"] = round(time.monotonic() - began, 1)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Crash and concurrency fault trials of isp_dunning (see faults/README.md).
 #
-#   bash faults/run.sh                    # template, 20 crash trials, concurrency cases
+#   bash faults/run.sh                    # template, 20+3 crash trials, 12 concurrency cases
 #   bash faults/run.sh --trials 5         # fewer crash trials
 #   bash faults/run.sh --only crash       # or: --only concurrency
 #   bash faults/run.sh --keep-template    # keep isp_faults_tpl for the next call

@@ -3,13 +3,16 @@
     python3 faults/worker.py company --db DB
     python3 faults/worker.py seed --db DB --as-of 2026-11-27
     python3 faults/worker.py run --db DB --plan c1,c1 [--snapshot OUT] [--wait-go]
-    python3 faults/worker.py inject --db DB --snapshot OUT
 
 ``run`` executes the dunning runs of ``--plan`` one after the other in this
 process (``c1`` the main company, ``c2`` the second one), as the cron does:
 ``with_context(dunning_autocommit=True).run_dunning(date=as_of)``; ``c1:now``
 runs as the "Run now" button does, in one transaction committed after
-``run_dunning`` returned (held NOW_COMMIT_HOLD seconds). It
+``run_dunning`` returned (held NOW_COMMIT_HOLD seconds); ``c1:inject`` is a
+cron run during which another transaction updates one customer while its
+batch is being booked (see ``install_injection``); ``c1:nowfail`` a "Run
+now" that fails with a database error (see ``failing_request``), after which
+the process stays alive until it reads a line on stdin. It
 reports on stdout, one line per event, flushed at once, so that a parent
 that SIGKILLs it knows what was committed:
 
@@ -21,6 +24,9 @@ that SIGKILLs it knows what was committed:
                                 running, then one per batch, the last: state
                                 done); n: the run's notices it makes durable
     RETURNED <i> <company> <state>   (c1:now) run_dunning returned, commit held
+    INJECTED <ref> / FAILURE <error> <customers>   (c1:inject) see install_injection
+    IDLE                        (c1:nowfail) failed; each NEXT line on stdin opens
+                                a cursor (NEXT_DONE), any other line ends it
     RUN <i> <company> <state> <notices> <errors> <seconds>
     SNAPSHOT <path>
 
@@ -36,7 +42,6 @@ import os
 import random
 import sys
 import time
-import traceback
 from collections import Counter, defaultdict
 
 ODOO_SRC = os.environ.get("FAULTS_ODOO_SRC")
@@ -620,6 +625,7 @@ def snapshot(env):
 def run_plan(registry, plan, snapshot_path, wait_go, date):
     stub_pdfs()
     commits = trace_run()
+    injection = install_injection(registry) if any(":inject" in i for i in plan) else {}
     snapshots = []
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})
@@ -640,7 +646,19 @@ def run_plan(registry, plan, snapshot_path, wait_go, date):
             start = time.monotonic()
             commits[0] = 0
             emit("START", index, item)
+            if mode == "nowfail":
+                state = failing_request(registry, company, as_of)
+                emit("RUN", index, item, state, 0, 0, f"{time.monotonic() - start:.3f}")
+                # Stay alive like an HTTP worker, its pooled connections open;
+                # on NEXT, open a cursor as its next request would.
+                emit("IDLE")
+                while sys.stdin.readline().strip() == "NEXT":
+                    with registry.cursor() as next_cr:
+                        next_cr.execute("SELECT 1")
+                    emit("NEXT_DONE")
+                continue
             context = {"allowed_company_ids": [company.id]}
+            injection["armed"] = mode == "inject"
             if mode != "now":
                 context["dunning_autocommit"] = True  # the cron's way
             Run = env["isp.dunning.run"].with_company(company).with_context(**context)
@@ -668,74 +686,83 @@ def run_plan(registry, plan, snapshot_path, wait_go, date):
 
 
 # ----------------------------------------------------------------------
-# inject: a concurrent update of one customer while its batch is booked
+# c1:inject: a concurrent update of one customer while its batch is booked
 # ----------------------------------------------------------------------
-def run_with_injection(registry, snapshot_path):
-    """Run the main company's dunning as the cron does; when the first batch
-    with a customer whose dunning level rises is about to be booked, another
-    transaction (as a user editing the customer's phone number, or any other
-    job writing res.partner) updates that customer and commits. Then a second
-    run on the same date. Reports the customer and where the booking failed."""
-    stub_pdfs()
+def install_injection(registry):
+    """Wrap ``_book``: in a run with ``armed`` set, just before the first
+    batch with a customer whose dunning level rises is booked, another
+    transaction updates that customer (its phone number, as a user or a
+    CRM/provisioning sync would) and commits. The batch then writes the same
+    res.partner row (``_dunning_refresh_level``) from an older snapshot.
+    Failures of ``_book`` are reported as FAILURE events."""
     run_module = addon_module("isp_dunning_run")
     original_book = run_module.IspDunningRun._book
-    state = {"partner": None, "failures": []}
+    state = {"armed": False}
 
     def _book(self, plans, move_data, context, stats):
-        if state["partner"] is None and self._autocommit():
-            partners = self.env["res.partner"].browse(list(plans))
-            for partner in partners:
-                levels = [n.level for n in plans[partner.id].notices]
+        if state["armed"]:
+            Level = self.env["isp.dunning.level"]
+            for partner in self.env["res.partner"].browse(list(plans)):
+                levels = Level.browse([n.level.id for n in plans[partner.id].notices])
                 current = partner.dunning_level_id
-                if levels and (not current or max(lv.sequence for lv in levels) > current.sequence):
-                    state["partner"] = partner.ref
+                if levels and (not current or max(levels.mapped("sequence")) > current.sequence):
+                    state["armed"] = False
                     with registry.cursor() as other:
                         other_env = api.Environment(other, SUPERUSER_ID, {})
                         other_env["res.partner"].browse(partner.id).write(
                             {"phone": "+49 40 5550100"}
                         )
-                    emit("INJECTED", partner.ref, partner.name)
+                    emit("INJECTED", partner.ref)
                     break
         try:
             return original_book(self, plans, move_data, context, stats)
         except Exception as error:
-            frames = [
-                f"{frame.filename.split('/isp_dunning/')[-1]}:{frame.lineno} {frame.name}"
-                for frame in traceback.extract_tb(error.__traceback__)
-                if "/isp_dunning/" in frame.filename
-            ]
-            state["failures"].append(
-                f"{type(error).__name__}: {str(error).splitlines()[0]} at {' > '.join(frames)}"
-            )
+            emit("FAILURE", type(error).__name__, len(plans))
             raise
 
     run_module.IspDunningRun._book = _book
-    snapshots = []
-    with registry.cursor() as cr:
-        env = api.Environment(cr, SUPERUSER_ID, {})
-        company = companies(env)["c1"]
-        as_of = dt.date.fromisoformat(env["ir.config_parameter"].get_param(AS_OF_PARAM))
-        for index in range(2):
+    return state
+
+
+# ----------------------------------------------------------------------
+# c1:nowfail: "Run now" whose transaction hits a database error at the end
+# ----------------------------------------------------------------------
+def failing_request(registry, company, as_of):
+    """A "Run now" request (one transaction, no autocommit) in which a
+    database error (a serialization failure, as a concurrent update of a
+    customer would raise) occurs after the batches, in
+    ``_dunning_retry_postponed_blocks``. Handled as Odoo's HTTP layer does:
+    the exception propagates, the cursor is rolled back and closed, its
+    connection goes back to the pool. Returns the outcome."""
+    partner_module = addon_module("res_partner")
+    original = partner_module.ResPartner._dunning_retry_postponed_blocks
+
+    def failing(self, date):
+        self.env.cr.execute(
+            "DO $$ BEGIN RAISE EXCEPTION 'isp_faults: injected database error' "
+            "USING ERRCODE = 'serialization_failure'; END $$"
+        )
+
+    partner_module.ResPartner._dunning_retry_postponed_blocks = failing
+    try:
+        with registry.cursor() as request_cr:
+            env = api.Environment(request_cr, SUPERUSER_ID, {})
             run = (
                 env["isp.dunning.run"]
                 .with_company(company)
-                .with_context(dunning_autocommit=True)
-                .run_dunning(date=as_of)
+                .with_context(allowed_company_ids=[company.id])
+                .run_dunning(date=dt.date.fromisoformat(as_of))
             )
-            cr.commit()
-            emit("RUN", index, "c1", run.state, run.notice_count, run.error_count, "0")
-            emit("RUNLOG", json.dumps(run.log or ""))
-            snapshots.append(snapshot(env))
-            cr.rollback()
-    for failure in state["failures"]:
-        emit("FAILURE", json.dumps(failure))
-    with open(snapshot_path, "w", encoding="utf-8") as handle:
-        json.dump(snapshots, handle, sort_keys=True, indent=1, default=str)
+            return run.state
+    except Exception as error:  # noqa: BLE001 - the request's error page
+        return f"raised:{type(error).__name__}"
+    finally:
+        partner_module.ResPartner._dunning_retry_postponed_blocks = original
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=("company", "seed", "run", "snapshot", "inject"))
+    parser.add_argument("command", choices=("company", "seed", "run", "snapshot"))
     parser.add_argument("--db", required=True)
     parser.add_argument("--as-of", type=dt.date.fromisoformat)
     parser.add_argument("--customers", type=int, default=200)
@@ -747,9 +774,6 @@ def main():
     registry = open_registry(args.db)
     if args.command == "run":
         run_plan(registry, args.plan.split(","), args.snapshot, args.wait_go, args.date)
-        return
-    if args.command == "inject":
-        run_with_injection(registry, args.snapshot)
         return
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})
