@@ -1,6 +1,8 @@
 import logging
+import time
 from collections import defaultdict
 
+import psycopg2
 from markupsafe import Markup
 from psycopg2 import errors as pg_errors
 
@@ -31,6 +33,10 @@ TRANSIENT_ERRORS = (
     pg_errors.LockNotAvailable,
     pg_errors.DeadlockDetected,
 )
+
+# Seconds to wait before each new attempt at customers whose booking met a
+# concurrency conflict (cron only: each attempt is a new transaction).
+CONFLICT_RETRY_DELAYS = (0.2, 1.0, 3.0)
 
 # First key of the advisory lock that keeps two runs of one company apart.
 RUN_LOCK_KEY = 7311
@@ -164,9 +170,8 @@ class IspDunningRun(models.Model):
         run = self.with_company(self.company_id)
         run.write({"state": "running", "started_at": fields.Datetime.now()})
         run._commit()
-        cr = self.env.cr
-        cr.execute("SELECT pg_try_advisory_lock(%s, %s)", (RUN_LOCK_KEY, run.company_id.id))
-        if not cr.fetchone()[0]:
+        autocommit = run._autocommit()
+        if not run._try_lock(autocommit):
             run.write(
                 {
                     "state": "skipped",
@@ -184,8 +189,11 @@ class IspDunningRun(models.Model):
                 _logger.warning("Dunning run %s stopped: %s", run.id, error)
             else:
                 _logger.exception("Dunning run %s failed", run.id)
-            if run._autocommit():
-                cr.rollback()
+            if not autocommit:
+                # One transaction: the caller rolls it back, the run record
+                # and the lock with it.
+                raise
+            self.env.cr.rollback()
             log.append(self.env._("The run stopped: %s", error))
             run.write(
                 {
@@ -195,10 +203,38 @@ class IspDunningRun(models.Model):
                 }
             )
             run._commit()
-            if not run._autocommit():
-                raise
         finally:
-            cr.execute("SELECT pg_advisory_unlock(%s, %s)", (RUN_LOCK_KEY, run.company_id.id))
+            if autocommit:
+                run._release_lock()
+
+    def _try_lock(self, autocommit):
+        """Take the company's run lock without waiting.
+
+        The cron commits batch by batch, so its lock must outlive them: a
+        session lock, released when the run ends. "Run now" and the tests
+        run in one transaction that the caller commits: a transaction lock
+        is held until that commit and goes with a rollback, so neither a run
+        started just before the commit nor a failed request (whose pooled
+        connection lives on) can leave the company locked.
+        """
+        if autocommit:
+            query = "SELECT pg_try_advisory_lock(%s, %s)"
+        else:
+            query = "SELECT pg_try_advisory_xact_lock(%s, %s)"
+        self.env.cr.execute(query, (RUN_LOCK_KEY, self.company_id.id))
+        return self.env.cr.fetchone()[0]
+
+    def _release_lock(self):
+        cr = self.env.cr
+        query = "SELECT pg_advisory_unlock(%s, %s)"
+        params = (RUN_LOCK_KEY, self.company_id.id)
+        try:
+            cr.execute(query, params)
+        except psycopg2.Error:
+            # The transaction broke after the run's last commit: end it so
+            # that the lock, which belongs to the session, can be released.
+            cr.rollback()
+            cr.execute(query, params)
 
     def _execute_locked(self, log):
         company = self.company_id
@@ -219,15 +255,41 @@ class IspDunningRun(models.Model):
         done = 0
         batch_size = company.dunning_batch_size or 500
         for batch in split_every(batch_size, partner_ids, list):
+            conflicts = {}
             with self.env.cr.savepoint():
-                stats = self._process_batch(batch, context, log, preview_rows)
+                stats = self._process_batch(batch, context, log, preview_rows, conflicts)
+            self._commit()
+            retries = CONFLICT_RETRY_DELAYS if self._autocommit() else ()
+            for delay in retries:
+                if not conflicts:
+                    break
+                # A new transaction sees what the other worker committed.
+                time.sleep(delay)
+                retry_ids = sorted(conflicts)
+                conflicts = {}
+                with self.env.cr.savepoint():
+                    retried = self._process_batch(retry_ids, context, log, preview_rows, conflicts)
+                for key, value in retried.items():
+                    stats[key] += value
+                self._commit()
+            for partner_id, reason in conflicts.items():
+                # Still in conflict: nothing is recorded, the next run books it.
+                stats["errors"] += 1
+                log.append(
+                    self.env._(
+                        "Customer %(partner)s: %(error)s (left to the next run)",
+                        partner=self.env["res.partner"].browse(partner_id).display_name,
+                        error=reason,
+                    )
+                )
             for key, value in stats.items():
                 totals[key] += value
             done += len(batch)
-            self._commit()
             self.env["ir.cron"]._notify_progress(done=done, remaining=len(partner_ids) - done)
         if not self.dry_run:
-            self.env["res.partner"]._dunning_retry_postponed_blocks(self.date)
+            self._retry_on_conflict(
+                lambda: self.env["res.partner"]._dunning_retry_postponed_blocks(self.date)
+            )
         vals = {
             "state": "done",
             "finished_at": fields.Datetime.now(),
@@ -241,6 +303,21 @@ class IspDunningRun(models.Model):
             vals["preview_html"] = self._render_preview(preview_rows)
         self.write(vals)
         self._commit()
+
+    def _retry_on_conflict(self, step):
+        """Run a step; in the cron, run it again in a new transaction when
+        another worker changed the same rows meanwhile."""
+        for delay in (*CONFLICT_RETRY_DELAYS, None):
+            try:
+                with self.env.cr.savepoint():
+                    step()
+                return
+            except TRANSIENT_ERRORS:
+                if delay is None or not self._autocommit():
+                    raise
+                _logger.info("Dunning run %s: concurrent update, retrying", self.id)
+                self.env.cr.rollback()
+                time.sleep(delay)
 
     def _check_booking_setup(self):
         company = self.company_id
@@ -367,8 +444,10 @@ class IspDunningRun(models.Model):
                 invoice_ids.add(move_id)
         return items, invoice_ids
 
-    def _process_batch(self, partner_ids, context, log, preview_rows):
-        """Plan and book one batch of customers."""
+    def _process_batch(self, partner_ids, context, log, preview_rows, conflicts):
+        """Plan and book one batch of customers. Customers whose booking met a
+        concurrency conflict go to ``conflicts`` (partner id: reason), not
+        to the log: the caller retries them or leaves them to the next run."""
         Move = self.env["account.move"]
         Partner = self.env["res.partner"]
         stats = defaultdict(int)
@@ -474,8 +553,13 @@ class IspDunningRun(models.Model):
                     with self.env.cr.savepoint():
                         self._book({partner_id: plan}, move_data, context, stats)
                 except Exception as error:
-                    stats["errors"] += 1
                     reason = _readable(error)
+                    if isinstance(error, TRANSIENT_ERRORS):
+                        # Another worker changed the same rows (e.g. a shared
+                        # customer of another company): nothing is recorded.
+                        conflicts[partner_id] = reason
+                        continue
+                    stats["errors"] += 1
                     log.append(
                         self.env._(
                             "Customer %(partner)s: %(error)s",
@@ -483,11 +567,6 @@ class IspDunningRun(models.Model):
                             error=reason,
                         )
                     )
-                    if isinstance(error, TRANSIENT_ERRORS):
-                        # Another worker changed the same rows (e.g. a shared
-                        # customer of another company): nothing is recorded,
-                        # so the next run books this customer.
-                        continue
                     self._record_failed(partner_id, plan, reason)
         return stats
 

@@ -3,7 +3,7 @@ from unittest.mock import patch
 
 from psycopg2 import errors as pg_errors
 
-from odoo import Command
+from odoo import SUPERUSER_ID, Command, api
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
@@ -307,6 +307,41 @@ class TestDunningRun(DunningCommon):
         self.assertEqual(run.state, "skipped")
         self.assertFalse(self.notices_of(self.consumer))
         self.assertEqual(self.dun(date(2025, 1, 8)).notice_count, 1)
+
+    def lock_is_free(self, company):
+        with self.registry.cursor() as probe:
+            probe.execute("SELECT pg_try_advisory_lock(7311, %s)", (company.id,))
+            free = probe.fetchone()[0]
+            if free:
+                probe.execute("SELECT pg_advisory_unlock(7311, %s)", (company.id,))
+        return free
+
+    def test_run_now_holds_the_lock_until_its_transaction_ends(self):
+        """ "Run now" is one transaction: a cron run that starts before it is
+        committed must skip, not book the same customers again."""
+        self.make_invoice(self.consumer, 10.0, date(2025, 1, 1))
+        self.assertTrue(self.lock_is_free(self.company))
+        self.assertEqual(self.dun(date(2025, 1, 8)).notice_count, 1)
+        self.assertFalse(self.lock_is_free(self.company), "held until the transaction ends")
+
+    @mute_logger("odoo.addons.isp_dunning.models.isp_dunning_run", "odoo.sql_db")
+    def test_failed_run_now_leaves_no_lock_behind(self):
+        """A request whose run fails on a database error is rolled back; its
+        pooled connection lives on, so a session lock would stay held and
+        every later run of the company would skip."""
+        with self.registry.cursor() as request:
+            # A committed company: the test's own data is invisible here.
+            env = api.Environment(request, SUPERUSER_ID, {})
+            company = env.ref("base.main_company")
+
+            def broken(run, log):
+                run.env.cr.execute("SELECT 1 / 0")
+
+            with patch.object(type(self.Run), "_execute_locked", broken):
+                with self.assertRaises(pg_errors.DivisionByZero):
+                    env["isp.dunning.run"].with_company(company).run_dunning(date=date(2025, 1, 8))
+            request.rollback()
+            self.assertTrue(self.lock_is_free(company))
 
     def test_a_year_of_daily_runs(self):
         """Daily cron runs over a year: every level on its day, fees once per
