@@ -459,6 +459,35 @@ class TestPortalBlockingHttp(HttpCase):
         response = self.web_login()
         self.assertTrue(response.request.path_url.startswith("/my"), response.request.path_url)
 
+    def test_password_reset_of_blocked_user_shows_the_block(self):
+        """A blocked customer who resets the password sets it, but is not let
+        in: the reset page says why instead of failing."""
+        self.block()
+        partner = self.user.partner_id
+        partner.signup_prepare(signup_type="reset")
+        token = partner._generate_signup_token()
+        self.web_login()  # an anonymous session with its cookies
+        new_password = "petra.portal.new-secret"
+        response = self.url_open(
+            "/web/reset_password",
+            data={
+                "token": token,
+                "login": self.user.login,
+                "password": new_password,
+                "confirm_password": new_password,
+                "csrf_token": http.Request.csrf_token(self),
+            },
+        )
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("Your access has been blocked because of unpaid invoices", response.text)
+        response = self.url_open("/my")
+        self.assertTrue(response.request.path_url.startswith("/web/login"))
+        # Paid: the new password works.
+        self.pay()
+        self.password = new_password
+        response = self.web_login()
+        self.assertTrue(response.request.path_url.startswith("/my"), response.request.path_url)
+
     def test_open_session_ends_at_next_request(self):
         self.authenticate(self.user.login, self.password)
         response = self.url_open("/my")
