@@ -517,6 +517,12 @@ class IspDunningNotice(models.Model):
             order="date, id",
         )
 
+    def _handover_lang(self):
+        """The collection agency's language, else the company's."""
+        self.ensure_one()
+        agency = self.level_id.collection_agency_id
+        return agency.lang or self.company_id.partner_id.lang or self.env.lang
+
     def _hand_over(self):
         """Email each case to the level's collection agency: summary PDF,
         invoice PDFs, reminder history and the claims as CSV."""
@@ -559,12 +565,13 @@ class IspDunningNotice(models.Model):
             attachment_ids = attachments.ids + [
                 invoice_pdfs[move.id].id for move in notice.move_ids if move.id in invoice_pdfs
             ]
-            history = notice._history()
-            body = self.env["ir.qweb"]._render(
+            # The agency reads the case in its own language.
+            case = notice.with_context(lang=notice._handover_lang())
+            body = case.env["ir.qweb"]._render(
                 "isp_dunning.handover_mail_body",
                 {
-                    "notice": notice,
-                    "history": history,
+                    "notice": case,
+                    "history": case._history(),
                     "claims": claims,
                     "total": collection.total_open(claims),
                     "agency": agency,
@@ -572,7 +579,7 @@ class IspDunningNotice(models.Model):
             )
             mail_vals.append(
                 {
-                    "subject": self.env._(
+                    "subject": case.env._(
                         "Collection case %(notice)s: %(customer)s",
                         notice=notice.name,
                         customer=notice.partner_id.name,

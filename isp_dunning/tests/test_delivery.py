@@ -196,6 +196,25 @@ class TestDelivery(DunningCommon):
         self.assertTrue(invoice.dunning_handed_over)
         self.assertEqual(self.dun(date(2025, 3, 1)).notice_count, 0)
 
+    def test_collection_handover_in_agency_language(self):
+        self.env["res.lang"]._activate_lang("de_DE")
+        self.env["ir.module.module"]._load_module_terms(["isp_dunning"], ["de_DE"], overwrite=True)
+        self.agency.lang = "de_DE"
+        self.level_2.write({"collection_handover": True, "collection_agency_id": self.agency.id})
+        self.make_invoice(self.consumer, 100.0, date(2025, 1, 1))
+        self.dun(date(2025, 1, 8))
+        self.dun(date(2025, 1, 22))
+        notice = self.notices_of(self.consumer)[1:]
+        self.assertEqual(notice._handover_lang(), "de_DE")
+        mail = notice.handover_mail_id
+        self.assertTrue(mail.subject.startswith("Inkassofall "), mail.subject)
+        self.assertIn("Sehr geehrte Damen und Herren", mail.body_html)
+        # The channel of each step of the history, as a German word.
+        self.assertIn("(E-Mail)", mail.body_html)
+        self.assertNotIn("(Email)", mail.body_html)
+        self.agency.lang = "en_US"
+        self.assertEqual(notice._handover_lang(), "en_US")
+
     def test_template_language_follows_partner(self):
         self.env["res.lang"]._activate_lang("de_DE")
         self.env["ir.module.module"]._load_module_terms(["isp_dunning"], ["de_DE"], overwrite=True)
