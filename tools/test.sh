@@ -117,6 +117,17 @@ if [ "$ODOO_TESTS" -eq 0 ]; then
 fi
 odoo_step "upgrade 1" -u isp_dunning --no-http || true
 odoo_step "upgrade 2" -u isp_dunning --no-http || true
+say "Translations: every exported term has a German translation"
+POT="$(mktemp --suffix=.pot)"
+if odoo_run "$DB" --i18n-export="$POT" --modules=isp_dunning --stop-after-init --no-http \
+        >>"$LOG" 2>&1 \
+    && "$PYTHON" tools/check_translations.py "$POT" isp_dunning/i18n/de.po; then
+    summary+=("translations: ok")
+else
+    summary+=("translations: FAILED"); status=1
+fi
+rm -f "$POT"
+
 say "Odoo: uninstall"
 if odoo_shell "$DB" >>"$LOG" 2>&1 <<'PY'
 module = env["ir.module.module"].search([("name", "=", "isp_dunning")])
