@@ -118,8 +118,24 @@ partner.lang = "de_DE"
 env.cr.commit()
 run = env["isp.dunning.run"].with_company(company).run_dunning()
 env.cr.commit()
+# Nothing listens on the SMTP port yet: the connection is refused.
 env["mail.mail"].process_email_queue()
 env.cr.commit()
+notices = env["isp.dunning.notice"].search([("run_id", "=", run.id), ("mail_id", "!=", False)])
+print("E2E_DOWN", len(notices), ",".join(sorted(set(notices.mail_id.mapped("state")))),
+      ",".join(sorted(set(notices.mapped("state")))))
+"""
+
+SHELL_SCRIPT_SMTP_UP = """
+# The SMTP server is back: the queue is worked twice, each mail goes once.
+env["mail.mail"].process_email_queue()
+env.cr.commit()
+env["mail.mail"].process_email_queue()
+env.cr.commit()
+mails = env["isp.dunning.notice"].search([("mail_id", "!=", False)]).mail_id
+states = ",".join(sorted(set(mails.mapped("state"))))
+print("E2E_SENT", states, ",".join(mails.mapped("message_id")))
+partner = env.ref("isp_dunning.demo_partner_mustermann")
 notice = env["isp.dunning.notice"].search([("partner_id", "=", partner.id)], limit=1)
 print("E2E_NOTICE", notice.name, notice.state, notice.amount_total_due, notice.currency_id.symbol)
 with open("%(out)s/letter.pdf", "wb") as handle:
@@ -135,13 +151,34 @@ print("E2E_BATCH", len(letters), states, ",".join(letters.mapped("name")))
 """
 
 
+def run_shell(base, script):
+    """Run a script in an Odoo shell; {first word: words} of what it printed."""
+    shell = subprocess.run(
+        [
+            odoo_command()[0],
+            *odoo_command()[1:],
+            "shell",
+            *base[len(odoo_command()) :],
+            "--no-http",
+            "--log-level=warn",
+        ],
+        input=script,
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert shell.returncode == 0, shell.stderr[-3000:]
+    return {line.split()[0]: line.split() for line in shell.stdout.splitlines() if line}
+
+
 @pytest.fixture(scope="module")
 def delivered(database, tmp_path_factory):
     out = tmp_path_factory.mktemp("pdf")
     inbox = Inbox()
     port = free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
+    started = False
     server = None
     try:
         base = [*odoo_command(), f"--addons-path={addons_path()}", "-d", database]
@@ -168,26 +205,21 @@ def delivered(database, tmp_path_factory):
             stderr=subprocess.DEVNULL,
         )
         wait_for_http(http_port)
-        shell = subprocess.run(
-            [
-                odoo_command()[0],
-                *odoo_command()[1:],
-                "shell",
-                *base[len(odoo_command()) :],
-                "--no-http",
-                "--log-level=warn",
-            ],
-            input=SHELL_SCRIPT % {"port": port, "out": out, "http_port": http_port},
-            check=False,
-            capture_output=True,
-            text=True,
-            timeout=900,
+        values = {"port": port, "out": out, "http_port": http_port}
+        lines = run_shell(base, SHELL_SCRIPT % values)
+        controller.start()
+        started = True
+        lines.update(run_shell(base, SHELL_SCRIPT_SMTP_UP % values))
+        yield (
+            inbox.messages,
+            lines["E2E_NOTICE"],
+            lines["E2E_BATCH"],
+            out,
+            (lines["E2E_DOWN"], lines["E2E_SENT"]),
         )
-        assert shell.returncode == 0, shell.stderr[-3000:]
-        lines = {line.split()[0]: line.split() for line in shell.stdout.splitlines() if line}
-        yield inbox.messages, lines["E2E_NOTICE"], lines["E2E_BATCH"], out
     finally:
-        controller.stop()
+        if started:
+            controller.stop()
         if server is not None:
             server.terminate()
             server.wait(timeout=60)
@@ -201,8 +233,21 @@ def _mail_to(messages, address):
     ]
 
 
+def test_mail_server_down_then_back_delivers_each_mail_once(delivered):
+    messages, _notice, _batch, _out, (down, sent) = delivered
+    count, mail_states, notice_states = int(down[1]), down[2], down[3]
+    assert count >= 3, "the run queued reminders"
+    assert mail_states == "outgoing", "refused connection: every mail stays queued"
+    assert "error" not in notice_states.split(","), "no notice marked as failed"
+    assert sent[1] == "sent"
+    expected = sent[2].split(",")
+    received = [str(message["Message-Id"]) for _sender, _rcpts, message in messages]
+    for message_id in expected:
+        assert received.count(message_id) == 1, message_id
+
+
 def test_reminder_arrives_once_with_copies(delivered):
-    messages, notice, _batch, _out = delivered
+    messages, notice, _batch, _out, _down = delivered
     assert notice[2] == "to_print", "emailed; the letter waits for printing"
     received = _mail_to(messages, "max.mustermann@example.com")
     assert len(received) == 1
@@ -218,7 +263,7 @@ def test_reminder_arrives_once_with_copies(delivered):
 
 
 def test_subject_umlauts_are_encoded(delivered):
-    messages, _notice, _batch, _out = delivered
+    messages, _notice, _batch, _out, _down = delivered
     _sender, _rcpts, message = _mail_to(messages, "max.mustermann@example.com")[0]
     raw_subject = message.get_all("Subject")[0]
     assert str(message["Subject"]) == "Zahlungserinnerung von Müller Netz GmbH"
@@ -228,7 +273,7 @@ def test_subject_umlauts_are_encoded(delivered):
 
 
 def test_text_and_html_parts_with_german_amounts(delivered):
-    messages, notice, _batch, _out = delivered
+    messages, notice, _batch, _out, _down = delivered
     _sender, _rcpts, message = _mail_to(messages, "max.mustermann@example.com")[0]
     text = message.get_body(preferencelist=("plain",)).get_content()
     html = message.get_body(preferencelist=("html",)).get_content()
@@ -243,7 +288,7 @@ def test_text_and_html_parts_with_german_amounts(delivered):
 
 
 def test_invoice_pdfs_attached(delivered):
-    messages, _notice, _batch, _out = delivered
+    messages, _notice, _batch, _out, _down = delivered
     _sender, _rcpts, message = _mail_to(messages, "max.mustermann@example.com")[0]
     attachments = list(message.iter_attachments())
     assert attachments, "attach_invoices sends the invoices"
@@ -259,7 +304,7 @@ def pdf_text(path):
 
 
 def test_letter_pdf_content(delivered):
-    _messages, notice, _batch, out = delivered
+    _messages, notice, _batch, out, _down = delivered
     text = pdf_text(out / "letter.pdf")
     assert "Max Mustermann" in text
     assert "Lindenweg 4" in text and "20095 Hamburg" in text, "window address block"
@@ -269,7 +314,7 @@ def test_letter_pdf_content(delivered):
 
 
 def test_print_batch_is_one_merged_pdf(delivered):
-    _messages, _notice, batch, out = delivered
+    _messages, _notice, batch, out, _down = delivered
     count, states, names = int(batch[1]), batch[2].split(","), batch[3].split(",")
     assert count >= 2
     assert set(states) == {"printed"}
