@@ -15,12 +15,14 @@ _logger = logging.getLogger(__name__)
 class ResPartner(models.Model):
     _inherit = "res.partner"
 
+    # Per company: each company duns its own invoices with its own ladder.
     dunning_level_id = fields.Many2one(
         "isp.dunning.level",
+        company_dependent=True,
         readonly=True,
         copy=False,
         index="btree_not_null",
-        help="Highest dunning level among the customer's open invoices.",
+        help="Highest dunning level among the customer's open invoices in this company.",
     )
     dunning_excluded = fields.Boolean(
         string="Exclude from Dunning",
@@ -107,8 +109,8 @@ class ResPartner(models.Model):
         }
 
     def _dunning_refresh_level(self):
-        """Store the highest level among the open invoices of these
-        commercial partners, with one grouped query."""
+        """Store, per company, the highest level among the open invoices of
+        these commercial partners: one grouped query, one read per company."""
         partners = self.commercial_partner_id
         if not partners:
             return
@@ -123,21 +125,32 @@ class ResPartner(models.Model):
                     ("dunning_level_id", "!=", False),
                     ("payment_state", "not in", ("paid", "in_payment", "reversed")),
                 ],
-                ["commercial_partner_id", "dunning_level_id"],
+                ["company_id", "commercial_partner_id", "dunning_level_id"],
             )
         )
         highest = {}
-        for partner, level in groups:
-            current = highest.get(partner.id)
+        for company, partner, level in groups:
+            current = highest.get((company.id, partner.id))
             if not current or (level.sequence, level.id) > (current.sequence, current.id):
-                highest[partner.id] = level
-        changes = defaultdict(list)
-        for partner in partners:
-            level = highest.get(partner.id, self.env["isp.dunning.level"])
-            if partner.dunning_level_id != level:
-                changes[level.id].append(partner.id)
-        for level_id, partner_ids in changes.items():
-            self.browse(partner_ids).sudo().write({"dunning_level_id": level_id})
+                highest[company.id, partner.id] = level
+        # Every company that duns, so that a level a company left is cleared.
+        companies = (
+            self.env["isp.dunning.level"]
+            .sudo()
+            .with_context(active_test=False)
+            ._read_group([], ["company_id"])
+        )
+        no_level = self.env["isp.dunning.level"]
+        for (company,) in companies:
+            changes = defaultdict(list)
+            for partner in partners.sudo().with_company(company):
+                level = highest.get((company.id, partner.id), no_level)
+                if partner.dunning_level_id != level:
+                    changes[level.id].append(partner.id)
+            for level_id, partner_ids in changes.items():
+                self.browse(partner_ids).sudo().with_company(company).write(
+                    {"dunning_level_id": level_id}
+                )
 
     # ------------------------------------------------------------------
     # Consequences of a level: portal block and provisioning hooks

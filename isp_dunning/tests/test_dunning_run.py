@@ -420,6 +420,26 @@ class TestDunningRun(DunningCommon):
         with self.assertRaisesRegex(Exception, "no dunning levels"):
             self.Run.with_company(other).with_user(self.env.user).run_dunning(date=date(2025, 1, 8))
 
+    def test_customer_level_is_per_company(self):
+        """A customer of two companies stands on each company's own level."""
+        other = self.setup_other_company()["company"]
+        self.make_invoice(self.consumer, 10.0, date(2025, 1, 1))
+        self.dun(date(2025, 1, 8))
+        self.assertEqual(self.consumer.with_company(self.company).dunning_level_id, self.level_1)
+        self.assertFalse(self.consumer.with_company(other).dunning_level_id)
+        in_dunning = (
+            self.env["res.partner"]
+            .with_company(other)
+            .search([("id", "=", self.consumer.id), ("dunning_level_id", "!=", False)])
+        )
+        self.assertFalse(in_dunning, "the filter 'In Dunning' of the other company")
+        # Paid: the level goes.
+        invoice = self.env["account.move"].search(
+            [("partner_id", "=", self.consumer.id), ("move_type", "=", "out_invoice")], limit=1
+        )
+        self.pay(invoice, invoice.amount_residual, date(2025, 1, 10))
+        self.assertFalse(self.consumer.with_company(self.company).dunning_level_id)
+
     def test_concurrent_update_leaves_the_customer_for_the_next_run(self):
         """A serialization failure (another worker updated a shared row) is
         not an error of the customer: nothing is recorded and the next run
