@@ -166,6 +166,7 @@ BREAKDOWN = {
         "_produce_letters",
         "_hand_over",
     ),
+    "account.move": ("_dunning_post_batch",),
     "res.partner": (
         "_dunning_recipient_emails",
         "_dunning_refresh_level",

@@ -9,7 +9,8 @@ cd "$ROOT"
 find_odoo
 ensure_postgres
 
-if ! "$PYTHON" -c 'import ruff, pylint_odoo, pytest, aiosmtpd' >/dev/null 2>&1; then
+# websocket-client: Odoo's browser tests (the tour) skip themselves without it.
+if ! "$PYTHON" -c 'import ruff, pylint_odoo, pytest, aiosmtpd, websocket' >/dev/null 2>&1; then
     say "Installing the test tools (requirements-test.txt)"
     "$PYTHON" -m pip install -q -r requirements-test.txt
 fi
@@ -114,6 +115,13 @@ ODOO_FAILED="$(echo "$RESULT_LINE" | sed -nE 's/.*: ([0-9]+) failed, ([0-9]+) er
 ODOO_TESTS="${ODOO_TESTS:-0}"; ODOO_FAILED="${ODOO_FAILED:-0}"
 if [ "$ODOO_TESTS" -eq 0 ]; then
     summary+=("odoo tests: FAILED (no test ran)"); status=1
+fi
+# A skipped test proves nothing: a browser test skips without Chromium or
+# websocket-client.
+SKIPPED="$(grep -cE ' INFO .* skipped .* : ' "$LOG" || true)"
+if [ "${SKIPPED:-0}" -gt 0 ]; then
+    grep -E ' INFO .* skipped .* : ' "$LOG" | tail -n 5
+    summary+=("odoo tests: FAILED ($SKIPPED skipped)"); status=1
 fi
 odoo_step "upgrade 1" -u isp_dunning --no-http || true
 odoo_step "upgrade 2" -u isp_dunning --no-http || true

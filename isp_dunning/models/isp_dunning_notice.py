@@ -1,3 +1,4 @@
+from collections import defaultdict
 from datetime import timedelta
 
 from stdnum import iban
@@ -155,16 +156,58 @@ class IspDunningNotice(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        sequence = self.env["ir.sequence"]
+        unnamed = defaultdict(list)
         for vals in vals_list:
             if vals.get("name", "/") == "/":
-                vals["name"] = (
-                    sequence.with_company(vals.get("company_id")).next_by_code(
-                        "isp.dunning.notice", sequence_date=vals.get("date")
-                    )
-                    or "/"
-                )
+                unnamed[vals.get("company_id"), vals.get("date")].append(vals)
+        for (company_id, date), group in unnamed.items():
+            names = self._next_numbers(company_id, date, len(group))
+            for vals, name in zip(group, names, strict=True):
+                vals["name"] = name or "/"
         return super().create(vals_list)
+
+    @api.model
+    def _next_numbers(self, company_id, date, count):
+        """``count`` consecutive numbers of the notice sequence for ``date``,
+        as ``next_by_code`` would draw them one by one, reserved with one
+        query on a standard (gapped) sequence."""
+        sequence = self.env["ir.sequence"].with_company(company_id)
+        sequence.browse().check_access("read")
+        company = sequence.env.company
+        found = sequence.search(
+            [("code", "=", "isp.dunning.notice"), ("company_id", "in", [company.id, False])],
+            order="company_id",
+            limit=1,
+        )
+        if not found:
+            return [False] * count
+        # The first number through Odoo: it finds or creates the date range.
+        names = [found._next(sequence_date=date)]
+        if count == 1:
+            return names
+        if found.implementation != "standard":
+            # No-gap sequences lock their row per number; keep Odoo's way.
+            return names + [found._next(sequence_date=date) for _i in range(count - 1)]
+        if found.use_date_range:
+            day = date or self.env.context.get("ir_sequence_date", fields.Date.today())
+            date_range = self.env["ir.sequence.date_range"].search(
+                [
+                    ("sequence_id", "=", found.id),
+                    ("date_from", "<=", day),
+                    ("date_to", ">=", day),
+                ],
+                limit=1,
+            )
+            pg_sequence = f"ir_sequence_{found.id:03d}_{date_range.id:03d}"
+            formatter = found.with_context(ir_sequence_date_range=date_range.date_from)
+        else:
+            pg_sequence = f"ir_sequence_{found.id:03d}"
+            formatter = found
+        self.env.cr.execute(
+            "SELECT nextval(%s) FROM generate_series(1, %s)", (pg_sequence, count - 1)
+        )
+        numbers = sorted(row[0] for row in self.env.cr.fetchall())
+        return names + [formatter.get_next_char(number) for number in numbers]
 
     @api.ondelete(at_uninstall=False)
     def _unlink_only_draft_or_cancelled(self):

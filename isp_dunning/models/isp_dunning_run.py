@@ -288,7 +288,7 @@ class IspDunningRun(models.Model):
             self.env["ir.cron"]._notify_progress(done=done, remaining=len(partner_ids) - done)
         if not self.dry_run:
             self._retry_on_conflict(
-                lambda: self.env["res.partner"]._dunning_retry_postponed_blocks(self.date)
+                lambda: self.env["res.partner"]._dunning_retry_postponed_blocks(self.date, run=self)
             )
         vals = {
             "state": "done",
@@ -494,6 +494,10 @@ class IspDunningRun(models.Model):
         settings = self._settings_for(context, currencies)
         dun_fee_docs = self.company_id.dunning_dun_fee_documents
 
+        moves_of = defaultdict(list)
+        for move_id, data in move_data.items():
+            moves_of[data["commercial_partner_id"]].append((move_id, data))
+
         plans = {}
         for partner_id in partner_ids:
             if partner_id in already:
@@ -516,8 +520,7 @@ class IspDunningRun(models.Model):
                     handed_over=data["dunning_handed_over"],
                     excluded=bool(data["dunning_fee_notice_id"]) and not dun_fee_docs,
                 )
-                for move_id, data in move_data.items()
-                if data["commercial_partner_id"] == partner_id
+                for move_id, data in moves_of[partner_id]
             }
             try:
                 plans[partner_id] = planning.plan_customer(
@@ -652,12 +655,18 @@ class IspDunningRun(models.Model):
         journal = company._dunning_journal()
         product = company.dunning_product_id
         account = company.dunning_income_account_id or journal.default_account_id
+        # Without any analytic distribution model Odoo's search for one per
+        # line finds nothing: say so instead of searching per line.
+        no_analytic = not (
+            self.env["account.analytic.distribution.model"].sudo().search_count([], limit=1)
+        )
         move_vals = []
+        booked_vals = []
         for notice, plan in zip(notices, notice_plans, strict=True):
             if plan.charges <= 0:
                 continue
             lang = notice.partner_id.lang or self.env.lang
-            self_lang = self.with_context(lang=lang)
+            self_lang = self.with_context(lang=lang, dunning_no_analytic_models=no_analytic)
             names = {line.move_id.id: line.move_id.name for line in notice.line_ids}
             invoice_lines = []
             if plan.fee_amount:
@@ -704,32 +713,76 @@ class IspDunningRun(models.Model):
                             account,
                         )
                     )
-            move_vals.append(
+            vals = {
+                "move_type": "out_invoice",
+                "company_id": company.id,
+                "journal_id": journal.id,
+                "partner_id": notice.partner_id.id,
+                "currency_id": notice.currency_id.id,
+                "invoice_date": notice.date,
+                "date": notice.date,
+                "invoice_payment_term_id": False,
+                "invoice_date_due": notice.deadline_date,
+                "invoice_origin": notice.name,
+                "ref": notice.name,
+                "dunning_fee_notice_id": notice.id,
+            }
+            if notice.currency_id == company.currency_id:
+                vals["line_ids"] = self._fee_journal_items(invoice_lines, notice)
+                booked_vals.append(vals)
+            else:
+                vals["invoice_line_ids"] = invoice_lines
+                move_vals.append(vals)
+        Move = self.env["account.move"].with_context(tracking_disable=True, mail_create_nolog=True)
+        moves = Move.browse()
+        if booked_vals:
+            # The journal items are complete: Odoo's invoice line sync, which
+            # would derive the same receivable line, is not needed.
+            moves |= Move.with_context(skip_invoice_sync=True).create(booked_vals)
+        if move_vals:
+            moves |= Move.create(move_vals)
+        if moves:
+            moves._dunning_post_batch()
+        return moves
+
+    def _fee_journal_items(self, invoice_lines, notice):
+        """The journal items of a fee invoice in company currency, as Odoo's
+        invoice sync would complete them: the income lines with their
+        amounts (no taxes) and the receivable line of the total, due on the
+        notice's deadline (no payment term)."""
+        currency = notice.currency_id
+        items = []
+        total = 0.0
+        for command, _id, line_vals in invoice_lines:
+            amount = currency.round(line_vals["quantity"] * line_vals["price_unit"])
+            total += amount
+            items.append(
+                (
+                    command,
+                    _id,
+                    dict(
+                        line_vals,
+                        display_type="product",
+                        amount_currency=-amount,
+                        balance=-amount,
+                    ),
+                )
+            )
+        total = currency.round(total)
+        items.append(
+            Command.create(
                 {
-                    "move_type": "out_invoice",
-                    "company_id": company.id,
-                    "journal_id": journal.id,
-                    "partner_id": notice.partner_id.id,
-                    "currency_id": notice.currency_id.id,
-                    "invoice_date": notice.date,
-                    "date": notice.date,
-                    "invoice_payment_term_id": False,
-                    "invoice_date_due": notice.deadline_date,
-                    "invoice_origin": notice.name,
-                    "ref": notice.name,
-                    "dunning_fee_notice_id": notice.id,
-                    "invoice_line_ids": invoice_lines,
+                    "display_type": "payment_term",
+                    "date_maturity": notice.deadline_date,
+                    "discount_date": False,
+                    "discount_balance": 0.0,
+                    "discount_amount_currency": 0.0,
+                    "amount_currency": total,
+                    "balance": total,
                 }
             )
-        if not move_vals:
-            return self.env["account.move"]
-        moves = (
-            self.env["account.move"]
-            .with_context(tracking_disable=True, mail_create_nolog=True)
-            .create(move_vals)
         )
-        moves.action_post()
-        return moves
+        return items
 
     def _fee_line(self, label, amount, product, account):
         vals = {
@@ -742,6 +795,8 @@ class IspDunningRun(models.Model):
             vals["product_id"] = product.id
         if account:
             vals["account_id"] = account.id
+        if self.env.context.get("dunning_no_analytic_models"):
+            vals["analytic_distribution"] = False
         return Command.create(vals)
 
     def _update_invoices(self, plans, move_data, levels):

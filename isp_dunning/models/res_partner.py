@@ -2,6 +2,8 @@ import logging
 from collections import defaultdict
 from datetime import timedelta
 
+from markupsafe import escape
+
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tools import format_amount, format_date
@@ -64,6 +66,16 @@ class ResPartner(models.Model):
         )
         for partner in self:
             partner.dunning_notice_count = counts.get(partner, 0)
+
+    def _increase_rank(self, field, n=1):
+        # While dunning posts a batch of fee documents, collect the customer
+        # ranks and raise them with one update after the batch.
+        ranks = self.env.context.get("dunning_customer_ranks")
+        if ranks is not None and field == "customer_rank":
+            for partner_id in self.ids:
+                ranks[partner_id] += n
+            return
+        super()._increase_rank(field, n)
 
     @api.constrains("dunning_email")
     def _check_dunning_email(self):
@@ -160,28 +172,53 @@ class ResPartner(models.Model):
         portal block, unless the consumer guard postpones it, then the
         level's server action. On a blocking level the action waits for the
         block, so that a provisioning hook never suspends a line that § 61
-        TKG still protects; it runs when a later run lifts the postponement."""
+        TKG still protects; it runs when a later run lifts the postponement.
+        The guard of all customers is computed at once (a few queries per
+        batch, not per customer)."""
+        notices = notices.sudo()
+        blocking = notices.filtered(
+            lambda n: n.level_id.block_portal and not n.partner_id.dunning_portal_blocked
+        )
+        guards = {}
+        for (company, date), group in blocking.grouped(lambda n: (n.company_id, n.date)).items():
+            partner_guards = group.partner_id._dunning_block_guards(company, date)
+            for partner_id, reasons in partner_guards.items():
+                guards[partner_id, company.id, date] = reasons
+        postponed = []
+        blocks = []
+        blocked = set()
+        with_action = []
         for notice in notices:
-            partner = notice.partner_id.sudo()
-            if notice.level_id.block_portal and not partner.dunning_portal_blocked:
-                reasons = partner._dunning_block_guard(notice.company_id, notice.date)
+            partner = notice.partner_id
+            if (
+                notice.level_id.block_portal
+                and not partner.dunning_portal_blocked
+                and partner.id not in blocked
+            ):
+                reasons = guards[partner.id, notice.company_id.id, notice.date]
                 if reasons:
-                    partner._dunning_postpone_block(notice, reasons)
+                    postponed.append((notice, reasons))
                     continue
-                partner._dunning_block_portal(notice)
+                blocks.append((partner, notice))
+                blocked.add(partner.id)
+            with_action.append(notice)
+        self._dunning_block_portals(blocks)
+        for notice in with_action:
             self._dunning_run_level_action(notice)
+        self._dunning_postpone_blocks(postponed)
 
     @api.model
-    def _dunning_retry_postponed_blocks(self, date):
+    def _dunning_retry_postponed_blocks(self, date, run=None):
         """At the end of a run of the current company: block the customers
         whose block was postponed once the consumer guard allows it, and
         lift blocks whose invoices left the blocking levels without a
-        reconciliation (e.g. a cancelled invoice)."""
+        reconciliation (e.g. a cancelled invoice). Notices of ``run`` itself
+        were checked moments ago with the same date and are skipped."""
         company = self.env.company
         notices = (
             self.env["isp.dunning.notice"]
             .sudo()
-            .search(
+            .search_fetch(
                 [
                     ("company_id", "=", company.id),
                     ("level_id.block_portal", "=", True),
@@ -189,6 +226,7 @@ class ResPartner(models.Model):
                     ("partner_id.dunning_level_id", "!=", False),
                     ("partner_id.dunning_portal_blocked", "=", False),
                 ],
+                ["partner_id", "portal_block_postponed", "portal_block", "run_id"],
                 order="date desc, id desc",
             )
         )
@@ -197,12 +235,17 @@ class ResPartner(models.Model):
             latest.setdefault(notice.partner_id, notice)
         # Only the customer's latest blocking notice counts: a block lifted by
         # a manager after a later notice stays lifted.
-        waiting = [n for n in latest.values() if n.portal_block_postponed and not n.portal_block]
+        waiting = [
+            n
+            for n in latest.values()
+            if n.portal_block_postponed and not n.portal_block and not (run and n.run_id == run)
+        ]
         partners = self.sudo().browse([n.partner_id.id for n in waiting])
         pending = partners._dunning_blocking_moves(date).commercial_partner_id
+        guards = pending._dunning_block_guards(company, date) if pending else {}
         for notice in waiting:
             partner = notice.partner_id.sudo()
-            if partner not in pending or partner._dunning_block_guard(company, date):
+            if partner not in pending or guards[partner.id]:
                 continue
             try:
                 # One customer's failing provisioning hook must not fail the run.
@@ -288,53 +331,80 @@ class ResPartner(models.Model):
         """Why § 61 TKG forbids blocking this customer on ``date``; an empty
         list when the block may go ahead. Businesses are not protected."""
         self.ensure_one()
-        if not company.dunning_consumer_guard or is_business(self.is_company, self.vat):
-            return []
-        reasons = []
+        return self._dunning_block_guards(company, date)[self.id]
+
+    def _dunning_block_guards(self, company, date):
+        """{partner id: reasons} of ``_dunning_block_guard`` for all these
+        customers, with a fixed number of queries."""
+        result = {partner.id: [] for partner in self}
+        if not company.dunning_consumer_guard:
+            return result
+        consumers = self.filtered(lambda p: not is_business(p.is_company, p.vat))
+        if not consumers:
+            return result
         currency = company.currency_id
-        arrears = self._dunning_undisputed_arrears(company, date)
         threshold = company.dunning_block_threshold
-        if currency.compare_amounts(arrears, threshold) < 0:
-            reasons.append(
-                self.env._(
-                    "the undisputed arrears of %(arrears)s are below the threshold of "
-                    "%(threshold)s",
-                    arrears=format_amount(self.env, arrears, currency),
-                    threshold=format_amount(self.env, threshold, currency),
+        arrears = consumers._dunning_undisputed_arrears_by_partner(company, date)
+        announced = consumers._dunning_block_announced_partner_ids(company, date)
+        for partner in consumers:
+            reasons = result[partner.id]
+            if currency.compare_amounts(arrears[partner.id], threshold) < 0:
+                reasons.append(
+                    self.env._(
+                        "the undisputed arrears of %(arrears)s are below the threshold of "
+                        "%(threshold)s",
+                        arrears=format_amount(self.env, arrears[partner.id], currency),
+                        threshold=format_amount(self.env, threshold, currency),
+                    )
                 )
-            )
-        if not self._dunning_block_announced(company, date):
-            reasons.append(
-                self.env._(
-                    "no notice announced the block at least %s days in advance",
-                    company.dunning_block_notice_days,
+            if partner.id not in announced:
+                reasons.append(
+                    self.env._(
+                        "no notice announced the block at least %s days in advance",
+                        company.dunning_block_notice_days,
+                    )
                 )
-            )
-        return reasons
+        return result
 
     def _dunning_undisputed_arrears(self, company, date):
         """Overdue open amount of the customer's invoices in company currency,
         without disputed invoices and less unallocated payments and credits."""
         self.ensure_one()
+        return self._dunning_undisputed_arrears_by_partner(company, date)[self.id]
+
+    def _dunning_undisputed_arrears_by_partner(self, company, date):
+        """{partner id: ``_dunning_undisputed_arrears``} in one search."""
         lines = (
             self.env["account.move.line"]
             .sudo()
-            .search(
+            .search_fetch(
                 [
                     ("company_id", "=", company.id),
-                    ("move_id.commercial_partner_id", "=", self.id),
+                    ("move_id.commercial_partner_id", "in", self.ids),
                     ("parent_state", "=", "posted"),
                     ("account_id.account_type", "=", "asset_receivable"),
                     ("reconciled", "=", False),
                     ("amount_residual", "!=", 0.0),
-                ]
+                ],
+                ["move_id", "amount_residual", "date_maturity"],
             )
         )
-        total = 0.0
+        lines.move_id.fetch(
+            [
+                "commercial_partner_id",
+                "move_type",
+                "dunning_block_reason",
+                "dunning_blocked_until",
+            ]
+        )
+        totals = dict.fromkeys(self.ids, 0.0)
         for line in lines:
             move = line.move_id
+            partner_id = move.commercial_partner_id.id
+            if partner_id not in totals:
+                continue
             if line.amount_residual < 0:
-                total += line.amount_residual
+                totals[partner_id] += line.amount_residual
             elif (
                 move.move_type == "out_invoice"
                 and line.date_maturity
@@ -345,50 +415,81 @@ class ResPartner(models.Model):
                     and move.dunning_blocked_until >= date
                 )
             ):
-                total += line.amount_residual
-        return company.currency_id.round(total)
+                totals[partner_id] += line.amount_residual
+        return {
+            partner_id: company.currency_id.round(total) for partner_id, total in totals.items()
+        }
 
     def _dunning_block_announced(self, company, date):
         """Whether a notice announced the block at least the announcement
         period before ``date``. It must cover an invoice that is still open:
         the announcement of an earlier, settled case does not count."""
         self.ensure_one()
+        return self.id in self._dunning_block_announced_partner_ids(company, date)
+
+    def _dunning_block_announced_partner_ids(self, company, date):
+        """The ids of these customers for which ``_dunning_block_announced``
+        holds, in two searches."""
         open_moves = (
             self.env["account.move"]
             .sudo()
-            .search(
+            .search_fetch(
                 [
-                    ("commercial_partner_id", "=", self.id),
+                    ("commercial_partner_id", "in", self.ids),
                     ("company_id", "=", company.id),
                     ("move_type", "=", "out_invoice"),
                     ("state", "=", "posted"),
                     ("payment_state", "not in", ("paid", "in_payment", "reversed")),
-                ]
+                ],
+                ["commercial_partner_id"],
             )
         )
         if not open_moves:
-            return False
-        return bool(
+            return set()
+        open_by_partner = defaultdict(set)
+        for move in open_moves:
+            open_by_partner[move.commercial_partner_id.id].add(move.id)
+        notices = (
             self.env["isp.dunning.notice"]
             .sudo()
-            .search_count(
+            .search_fetch(
                 [
-                    ("partner_id", "=", self.id),
+                    ("partner_id", "in", self.ids),
                     ("company_id", "=", company.id),
                     ("portal_block_announced", "=", True),
                     ("state", "not in", ("cancelled", "error")),
                     ("date", "<=", date - timedelta(days=company.dunning_block_notice_days)),
                     ("move_ids", "in", open_moves.ids),
                 ],
-                limit=1,
+                ["partner_id", "move_ids"],
             )
         )
+        return {
+            notice.partner_id.id
+            for notice in notices
+            if open_by_partner[notice.partner_id.id].intersection(notice.move_ids.ids)
+        }
 
     def _dunning_postpone_block(self, notice, reasons):
-        note = self.env._("Portal block postponed (§ 61 TKG): %s.", "; ".join(reasons))
-        notice = notice.sudo()
-        notice.write({"portal_block_postponed": True, "portal_block_note": note})
-        notice.message_post(body=note)
+        self._dunning_postpone_blocks([(notice, reasons)])
+
+    @api.model
+    def _dunning_postpone_blocks(self, postponements):
+        """Record on each notice of [(notice, reasons)] that its block waits
+        for the consumer guard: one write and one batch of log notes."""
+        notes = {}
+        for notice, reasons in postponements:
+            notes[notice.sudo()] = self.env._(
+                "Portal block postponed (§ 61 TKG): %s.", "; ".join(reasons)
+            )
+        if not notes:
+            return
+        for notice, note in notes.items():
+            notice.write({"portal_block_postponed": True, "portal_block_note": note})
+        notices = self.env["isp.dunning.notice"].sudo().browse([n.id for n in notes])
+        notices._message_log_batch(
+            bodies={notice.id: escape(note) for notice, note in notes.items()}
+        )
 
     # ------------------------------------------------------------------
     # Block and release
@@ -411,20 +512,50 @@ class ResPartner(models.Model):
             )
         )
 
+    def _dunning_portal_users_by_partner(self):
+        """{partner id: ``_dunning_portal_users`` of that customer} for all
+        these customers with one search."""
+        result = {partner.id: self.env["res.users"].sudo() for partner in self}
+        for user in self._dunning_portal_users():
+            # child_of: the user's contact or any of its parents.
+            partner = user.partner_id
+            seen = set()
+            while partner and partner.id not in seen:
+                seen.add(partner.id)
+                if partner.id in result:
+                    result[partner.id] |= user
+                partner = partner.parent_id
+        return result
+
     def _dunning_block_portal(self, notice=None):
         """Block the portal of these customers: by ``notice``, or by hand
         without one."""
         notice = (notice or self.env["isp.dunning.notice"]).sudo()
+        self._dunning_block_portals([(partner, notice) for partner in self])
+
+    @api.model
+    def _dunning_block_portals(self, blocks):
+        """Block the portal of the customer of each (customer, notice) of
+        ``blocks``, by that notice or, without one, by hand: one search for
+        their portal users and one batch of log notes."""
+        if not blocks:
+            return
         now = fields.Datetime.now()
-        for partner in self.sudo():
-            users = partner._dunning_portal_users().filtered(lambda u: not u.dunning_blocked)
-            users.write(
-                {
-                    "dunning_blocked": True,
-                    "dunning_blocked_date": now,
-                    "dunning_block_notice_id": notice.id,
-                }
-            )
+        partners = self.sudo().browse([partner.id for partner, _notice in blocks])
+        users_of = partners._dunning_portal_users_by_partner()
+        bodies = {}
+        for partner, notice in blocks:
+            partner = partner.sudo()
+            notice = notice.sudo()
+            users = users_of[partner.id].filtered(lambda u: not u.dunning_blocked)
+            if users:
+                users.write(
+                    {
+                        "dunning_blocked": True,
+                        "dunning_blocked_date": now,
+                        "dunning_block_notice_id": notice.id,
+                    }
+                )
             partner.write(
                 {
                     "dunning_portal_blocked": True,
@@ -446,7 +577,8 @@ class ResPartner(models.Model):
                     manager=self.env.user.name,
                     users=names,
                 )
-            partner.message_post(body=body)
+            bodies[partner.id] = escape(body)
+        partners._message_log_batch(bodies=bodies)
 
     def _dunning_unblock_portal(self, message):
         """Restore the users dunning blocked and run the company's release

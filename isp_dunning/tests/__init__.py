@@ -6,5 +6,6 @@ from . import (
     test_delivery,
     test_dunning_run,
     test_portal,
+    test_run_costs,
     test_tour,
 )
