@@ -8,7 +8,7 @@ from decimal import Decimal
 from lxml import html as lxml_html
 from markupsafe import Markup
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.tools import config, pdf
 from odoo.tools.pdf import PdfFileReader, PdfFileWriter
 
@@ -187,20 +187,14 @@ class IspDunningNotice(models.Model):
                 invoice_pdfs[move.id].id for move in notice.move_ids if move.id in invoice_pdfs
             ]
             mail_vals.append(
-                {
-                    "subject": notice.subject,
-                    "body_html": notice.body_html,
-                    "email_from": company.email_formatted or self.env.user.email_formatted,
-                    "reply_to": company.email_formatted or False,
-                    "email_to": notice.email_to,
-                    "email_cc": notice.email_cc or False,
-                    "model": notice._name,
-                    "res_id": notice.id,
-                    "dunning_notice_id": notice.id,
-                    "auto_delete": False,
-                    "message_type": "email_outgoing",
-                    "attachment_ids": [(6, 0, attachment_ids)],
-                }
+                notice._mail_values(
+                    notice.subject,
+                    notice.body_html,
+                    notice.email_to,
+                    attachment_ids,
+                    reply_to=company.email_formatted or False,
+                    email_cc=notice.email_cc or False,
+                )
             )
         mails = self.env["mail.mail"].sudo().create(mail_vals)
         for notice, mail in zip(notices, mails, strict=True):
@@ -214,6 +208,23 @@ class IspDunningNotice(models.Model):
                 for notice in notices
             }
         )
+
+    def _mail_values(self, subject, body, email_to, attachment_ids, **extra):
+        """A queued mail.mail of this notice, kept after sending as a record."""
+        self.ensure_one()
+        return {
+            "subject": subject,
+            "body_html": body,
+            "email_from": self.company_id.email_formatted or self.env.user.email_formatted,
+            "email_to": email_to,
+            "model": self._name,
+            "res_id": self.id,
+            "dunning_notice_id": self.id,
+            "auto_delete": False,
+            "message_type": "email_outgoing",
+            "attachment_ids": [Command.set(attachment_ids)],
+            **extra,
+        }
 
     def _on_mail_result(self, mails, failure):
         """Follow the queue: a sent mail completes the notice, a rejected one
@@ -578,23 +589,16 @@ class IspDunningNotice(models.Model):
                 },
             )
             mail_vals.append(
-                {
-                    "subject": case.env._(
+                notice._mail_values(
+                    case.env._(
                         "Collection case %(notice)s: %(customer)s",
                         notice=notice.name,
                         customer=notice.partner_id.name,
                     ),
-                    "body_html": body,
-                    "email_from": notice.company_id.email_formatted
-                    or self.env.user.email_formatted,
-                    "email_to": agency.email_formatted,
-                    "model": notice._name,
-                    "res_id": notice.id,
-                    "dunning_notice_id": notice.id,
-                    "auto_delete": False,
-                    "message_type": "email_outgoing",
-                    "attachment_ids": [(6, 0, attachment_ids)],
-                }
+                    body,
+                    agency.email_formatted,
+                    attachment_ids,
+                )
             )
         mails = self.env["mail.mail"].sudo().create(mail_vals)
         for notice, mail in zip(notices, mails, strict=True):
