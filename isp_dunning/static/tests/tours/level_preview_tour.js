@@ -51,5 +51,14 @@ registry.category("web_tour.tours").add("isp_dunning_level_preview", {
             content: "The subject is rendered too",
             trigger: ".modal .o_preview_subject:contains('First reminder from')",
         },
+        {
+            content: "Close the preview",
+            trigger: ".modal .modal-footer button:contains('Close')",
+            run: "click",
+        },
+        {
+            content: "Back on the saved level",
+            trigger: "body:not(:has(.modal)) .o_form_view .o_form_saved, body:not(:has(.modal)) .o_form_view .o_form_readonly",
+        },
     ],
 });
