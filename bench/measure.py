@@ -210,9 +210,14 @@ def instrument(env):
     return totals
 
 
-def run_isp(env, as_of, result, pdf):
+def run_isp(env, as_of, result, pdf, no_fees=False):
     cr = env.cr
     company = env.ref("base.main_company")
+    if no_fees:
+        env["isp.dunning.level"]._get_ladder(company).write(
+            {"fee_amount": 0.0, "interest_mode": "none", "b2b_flat_fee": False}
+        )
+        cr.commit()
     if not pdf:
         # No letters in the ladder; letters to customers without an email
         # address are still produced, with the PDF rendering stubbed.
@@ -317,6 +322,11 @@ def main(argv=None):
         help="OCA: attach the PDF summary; isp: the ladder as shipped, letters rendered "
         "(without: email-only ladder, PDF rendering stubbed)",
     )
+    parser.add_argument(
+        "--no-fees",
+        action="store_true",
+        help="isp: a ladder without fees and interest, so no fee documents (as OCA)",
+    )
     parser.add_argument("--profile", help="write cProfile stats of the pass to this file")
     parser.add_argument(
         "--breakdown",
@@ -332,7 +342,7 @@ def main(argv=None):
         result = {
             "db": args.db,
             "product": args.product,
-            "variant": "pdf" if args.pdf else "no_pdf",
+            "variant": ("pdf" if args.pdf else "no_pdf") + ("_no_fees" if args.no_fees else ""),
             "open_invoices": info["open_invoices"],
             "customers": info["customers"],
             "scenario": scenario,
@@ -346,7 +356,7 @@ def main(argv=None):
         if profiler:
             profiler.enable()
         if args.product == "isp":
-            clock = run_isp(env, as_of, result, args.pdf)
+            clock = run_isp(env, as_of, result, args.pdf, no_fees=args.no_fees)
         else:
             clock = run_oca(env, as_of, result, args.pdf)
         if profiler:

@@ -212,7 +212,7 @@ def ensure_template(args, product, size):
     return name
 
 
-def measure(args, product, size, pdf=False, profile=None):
+def measure(args, product, size, pdf=False, profile=None, no_fees=False):
     template = ensure_template(args, product, size)
     name = f"{PREFIX}run_{product}_{size}"
     drop_db(name)
@@ -222,9 +222,14 @@ def measure(args, product, size, pdf=False, profile=None):
         cmd.append("--breakdown")
     if pdf:
         cmd.append("--pdf")
+    if no_fees:
+        cmd.append("--no-fees")
     if profile:
         cmd.append(f"--profile={profile}")
-    label = f"{product}{' pdf' if pdf else ''}{' (profiled)' if profile else ''}"
+    label = (
+        f"{product}{' pdf' if pdf else ''}{' without fees' if no_fees else ''}"
+        f"{' (profiled)' if profile else ''}"
+    )
     log(f"measuring {label} on {size} open invoices")
     try:
         out = script("measure.py", *cmd, product=product, logfile=args.logfile)
@@ -351,14 +356,18 @@ def write_results(args, results, extrapolated, profiles, notes):
     lines += ["|---:|---|---:|---:|---:|"]
     isp = {(r["size"], r["variant"]): r for r in results if r["product"] == "isp"}
     for r in results:
-        key = (r["size"], r["variant"])
-        if r["product"] != "oca" or key not in isp or not r["ms_per_dunned"]:
+        if r["product"] != "oca" or not r["ms_per_dunned"]:
             continue
-        mine = isp[key]["ms_per_dunned"]
-        lines.append(
-            f"| {fmt(r['size'])} | {r['variant']} | {fmt(mine, 2)} | "
-            f"{fmt(r['ms_per_dunned'], 2)} | {r['ms_per_dunned'] / mine:.1f}× |"
-        )
+        # OCA books no fees or interest: "no_pdf_no_fees" is isp doing the same.
+        own = [r["variant"]] + (["no_pdf_no_fees"] if r["variant"] == "no_pdf" else [])
+        for variant in own:
+            if (r["size"], variant) not in isp:
+                continue
+            mine = isp[r["size"], variant]["ms_per_dunned"]
+            lines.append(
+                f"| {fmt(r['size'])} | {variant} | {fmt(mine, 2)} | "
+                f"{fmt(r['ms_per_dunned'], 2)} | {r['ms_per_dunned'] / mine:.1f}× |"
+            )
     for size, variant, from_size, oca_ms in getattr(args, "extra_ratios", []):
         mine = isp.get((size, variant))
         if mine and mine["ms_per_dunned"]:
@@ -452,6 +461,12 @@ def main(argv=None):
     parser.add_argument(
         "--isp-pdf-max", type=int, default=10000, help="largest size of the isp PDF variant"
     )
+    parser.add_argument(
+        "--isp-no-fees",
+        action="store_true",
+        help="also measure isp with a ladder without fees and interest (no fee "
+        "documents: what OCA's flow books), variant no_pdf_no_fees",
+    )
     parser.add_argument("--profile", action="store_true", help="also profile the isp runs")
     parser.add_argument(
         "--prepare", action="store_true", help="only build the templates, measure nothing"
@@ -482,6 +497,8 @@ def main(argv=None):
     for size in args.sizes:
         if "isp" in products:
             results.append(measure(args, "isp", size))
+            if args.isp_no_fees:
+                results.append(measure(args, "isp", size, no_fees=True))
             if size <= args.isp_pdf_max:
                 results.append(measure(args, "isp", size, pdf=True))
             if args.profile:
