@@ -12,35 +12,15 @@ import email.policy
 import os
 import socket
 import subprocess
-import sys
 import time
-from pathlib import Path
 
-import psycopg2
 import pytest
 from aiosmtpd.controller import Controller
-
-ROOT = Path(__file__).resolve().parents[1]
-DB_MARK = "isp_dunning throwaway database"
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("ISP_DUNNING_E2E") != "1",
     reason="end-to-end run: started by tools/test.sh (ISP_DUNNING_E2E=1)",
 )
-
-
-def odoo_command():
-    if os.environ.get("ODOO_BIN"):
-        return [os.environ["ODOO_BIN"]]
-    return [sys.executable, "-m", "odoo"]
-
-
-def addons_path():
-    import odoo  # noqa: PLC0415 - only where Odoo is needed
-
-    source = Path(odoo.__file__).resolve().parents[1]
-    paths = [source / "addons", source / "odoo" / "addons", ROOT]
-    return ",".join(str(path) for path in paths if path.is_dir())
 
 
 class Inbox:
@@ -55,12 +35,6 @@ class Inbox:
         return "250 Message accepted for delivery"
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def wait_for_http(port, timeout=120):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -70,28 +44,6 @@ def wait_for_http(port, timeout=120):
         except OSError:
             time.sleep(0.5)
     raise TimeoutError(f"Odoo did not listen on port {port}")
-
-
-@pytest.fixture(scope="module")
-def database():
-    name = f"isp_dunning_e2e_{int(time.time())}_{os.getpid()}"
-    conn = psycopg2.connect(dbname="postgres")
-    conn.autocommit = True
-    with conn.cursor() as cr:
-        cr.execute(f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8'")
-        cr.execute(f"COMMENT ON DATABASE \"{name}\" IS '{DB_MARK}'")
-    try:
-        yield name
-    finally:
-        with conn.cursor() as cr:
-            cr.execute(
-                "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
-                (name,),
-            )
-            row = cr.fetchone()
-            if row and row[0] == DB_MARK:
-                cr.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        conn.close()
 
 
 SHELL_SCRIPT = """
@@ -151,65 +103,30 @@ print("E2E_BATCH", len(letters), states, ",".join(letters.mapped("name")))
 """
 
 
-def run_shell(base, script):
-    """Run a script in an Odoo shell; {first word: words} of what it printed."""
-    shell = subprocess.run(
-        [
-            odoo_command()[0],
-            *odoo_command()[1:],
-            "shell",
-            *base[len(odoo_command()) :],
-            "--no-http",
-            "--log-level=warn",
-        ],
-        input=script,
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert shell.returncode == 0, shell.stderr[-3000:]
-    return {line.split()[0]: line.split() for line in shell.stdout.splitlines() if line}
-
-
 @pytest.fixture(scope="module")
-def delivered(database, tmp_path_factory):
+def delivered(odoo_db, tmp_path_factory):
     out = tmp_path_factory.mktemp("pdf")
     inbox = Inbox()
-    port = free_port()
+    port = odoo_db.free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     started = False
     server = None
     try:
-        base = [*odoo_command(), f"--addons-path={addons_path()}", "-d", database]
-        subprocess.run(
-            [
-                *base,
-                "-i",
-                "isp_dunning",
-                "--load-language=de_DE",
-                "--stop-after-init",
-                "--no-http",
-                "--log-level=warn",
-            ],
-            check=True,
-            capture_output=True,
-            timeout=900,
-        )
+        odoo_db.install("--load-language=de_DE")
         # The HTTP server serves the report assets that wkhtmltopdf loads;
         # no cron threads, so only this test works the mail queue.
-        http_port = free_port()
+        http_port = odoo_db.free_port()
         server = subprocess.Popen(
-            [*base, f"--http-port={http_port}", "--max-cron-threads=0", "--log-level=warn"],
+            [*odoo_db.base, f"--http-port={http_port}", "--max-cron-threads=0", "--log-level=warn"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
         wait_for_http(http_port)
         values = {"port": port, "out": out, "http_port": http_port}
-        lines = run_shell(base, SHELL_SCRIPT % values)
+        lines = odoo_db.shell(SHELL_SCRIPT % values)
         controller.start()
         started = True
-        lines.update(run_shell(base, SHELL_SCRIPT_SMTP_UP % values))
+        lines.update(odoo_db.shell(SHELL_SCRIPT_SMTP_UP % values))
         yield (
             inbox.messages,
             lines["E2E_NOTICE"],
