@@ -12,22 +12,7 @@ LOG="${BENCH_LOG:-/dev/null}"
 create_db "$DB"
 say "[$DB] installing base (no demo data) with German"
 odoo_run "$DB" -i base --without-demo=all --load-language=de_DE --stop-after-init --no-http >>"$LOG" 2>&1
-odoo_shell "$DB" >>"$LOG" 2>&1 <<'PY'
-company = env.ref("base.main_company")
-company.write({
-    "name": "Muster Netz GmbH",
-    "street": "Glasfaserweg 1",
-    "zip": "20095",
-    "city": "Hamburg",
-    "country_id": env.ref("base.de").id,
-    "currency_id": env.ref("base.EUR").id,
-    "email": "buchhaltung@muster-netz.example",
-    "phone": "+49 40 1234567",
-    "vat": "DE811907980",
-})
-env.ref("base.user_admin").write({"lang": "de_DE", "tz": "Europe/Berlin"})
-env.cr.commit()
-PY
+odoo_shell "$DB" >>"$LOG" 2>&1 <"$ROOT/tools/german_company.py"
 say "[$DB] installing account and l10n_de (SKR03)"
 odoo_run "$DB" -i account,l10n_de --without-demo=all --stop-after-init --no-http >>"$LOG" 2>&1
 odoo_shell "$DB" >>"$LOG" 2>&1 <<'PY'

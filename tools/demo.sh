@@ -29,22 +29,7 @@ say "Installing base with demo data and German"
 odoo_run "$DB" -i base --load-language=de_DE --stop-after-init --no-http >>"$LOG" 2>&1
 
 say "Making the main company a German ISP"
-odoo_shell "$DB" >>"$LOG" 2>&1 <<'PY'
-company = env.ref("base.main_company")
-company.write({
-    "name": "Muster Netz GmbH",
-    "street": "Glasfaserweg 1",
-    "zip": "20095",
-    "city": "Hamburg",
-    "country_id": env.ref("base.de").id,
-    "currency_id": env.ref("base.EUR").id,
-    "email": "buchhaltung@muster-netz.example",
-    "phone": "+49 40 1234567",
-    "vat": "DE811907980",
-})
-env.ref("base.user_admin").write({"lang": "de_DE", "tz": "Europe/Berlin"})
-env.cr.commit()
-PY
+odoo_shell "$DB" >>"$LOG" 2>&1 <"$ROOT/tools/german_company.py"
 
 say "Installing accounting with the German chart of accounts (SKR03)"
 odoo_run "$DB" -i account,l10n_de --stop-after-init --no-http >>"$LOG" 2>&1
