@@ -54,6 +54,9 @@ from odoo.fields import Command  # noqa: E402
 from odoo.modules.registry import Registry  # noqa: E402
 from odoo.tools import config  # noqa: E402
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+from german_company import make_german_isp  # noqa: E402
+
 AS_OF_PARAM = "isp_faults.as_of"
 # Seconds a "c1:now" run (Run now: one transaction) waits before its commit.
 NOW_COMMIT_HOLD = 1.0
@@ -160,21 +163,7 @@ def trace_run():
 # company: a German company (main), SKR03, and a second German company
 # ----------------------------------------------------------------------
 def setup_companies(env):
-    company = env.ref("base.main_company")
-    company.write(
-        {
-            "name": "Muster Netz GmbH",
-            "street": "Glasfaserweg 1",
-            "zip": "20095",
-            "city": "Hamburg",
-            "country_id": env.ref("base.de").id,
-            "currency_id": env.ref("base.EUR").id,
-            "email": "buchhaltung@muster-netz.example",
-            "phone": "+49 40 1234567",
-            "vat": "DE811907980",
-        }
-    )
-    env.ref("base.user_admin").write({"lang": "de_DE", "tz": "Europe/Berlin"})
+    company = make_german_isp(env)
     chart = env["account.chart.template"]
     if company.chart_template != "de_skr03":
         chart.try_loading("de_skr03", company, install_demo=False)

@@ -275,13 +275,7 @@ class IspDunningRun(models.Model):
             for partner_id, reason in conflicts.items():
                 # Still in conflict: nothing is recorded, the next run books it.
                 stats["errors"] += 1
-                log.append(
-                    self.env._(
-                        "Customer %(partner)s: %(error)s (left to the next run)",
-                        partner=self.env["res.partner"].browse(partner_id).display_name,
-                        error=reason,
-                    )
-                )
+                log.append(self._customer_log_line(partner_id, reason, postponed=True))
             for key, value in stats.items():
                 totals[key] += value
             done += len(batch)
@@ -532,13 +526,7 @@ class IspDunningRun(models.Model):
                 )
             except Exception as error:  # one bad customer never stops the run
                 stats["errors"] += 1
-                log.append(
-                    self.env._(
-                        "Customer %(partner)s: %(error)s",
-                        partner=Partner.browse(partner_id).display_name,
-                        error=_readable(error),
-                    )
-                )
+                log.append(self._customer_log_line(partner_id, _readable(error)))
         if self.dry_run:
             for partner_id, plan in plans.items():
                 preview_rows.extend((partner_id, notice) for notice in plan.notices)
@@ -563,13 +551,7 @@ class IspDunningRun(models.Model):
                         conflicts[partner_id] = reason
                         continue
                     stats["errors"] += 1
-                    log.append(
-                        self.env._(
-                            "Customer %(partner)s: %(error)s",
-                            partner=Partner.browse(partner_id).display_name,
-                            error=reason,
-                        )
-                    )
+                    log.append(self._customer_log_line(partner_id, reason))
                     self._record_failed(partner_id, plan, reason)
         return stats
 
@@ -846,6 +828,16 @@ class IspDunningRun(models.Model):
         )
         for vals, move_ids in groups.items():
             Move.browse(move_ids).write(dict(vals))
+
+    def _customer_log_line(self, partner_id, reason, postponed=False):
+        partner = self.env["res.partner"].browse(partner_id).display_name
+        if postponed:
+            return self.env._(
+                "Customer %(partner)s: %(error)s (left to the next run)",
+                partner=partner,
+                error=reason,
+            )
+        return self.env._("Customer %(partner)s: %(error)s", partner=partner, error=reason)
 
     def _record_failed(self, partner_id, plan, reason):
         """Leave a visible notice in error for a customer whose booking failed;
