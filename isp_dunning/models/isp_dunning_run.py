@@ -10,7 +10,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.fields import Command
 from odoo.modules import module as odoo_module
-from odoo.tools import split_every
+from odoo.tools import SQL, split_every
 
 from ..domain import planning
 from ..domain.escalation import is_business
@@ -40,6 +40,27 @@ CONFLICT_RETRY_DELAYS = (0.2, 1.0, 3.0)
 
 # First key of the advisory lock that keeps two runs of one company apart.
 RUN_LOCK_KEY = 7311
+
+# Tables a run fills. PostgreSQL plans the foreign-key check of an insert
+# once per connection and keeps that plan until the referenced table's
+# statistics change: planned while a table was nearly empty, each check is
+# a sequential scan that grows with the table, and a long run slows down
+# quadratically. Autovacuum refreshes statistics late or, where it is off,
+# never; a committing run refreshes those of a table that has doubled.
+GROWING_TABLES = (
+    "isp_dunning_notice",
+    "isp_dunning_notice_line",
+    "isp_dunning_notice_account_move_rel",
+    "account_move",
+    "account_move_line",
+    "mail_mail",
+    "mail_message",
+    "mail_followers",
+    "mail_followers_mail_message_subtype_rel",
+    "ir_attachment",
+)
+# Changes below this never trigger a refresh (PostgreSQL's own threshold).
+STATISTICS_MIN_CHANGES = 50
 
 
 class IspDunningRun(models.Model):
@@ -259,6 +280,7 @@ class IspDunningRun(models.Model):
             with self.env.cr.savepoint():
                 stats = self._process_batch(batch, context, log, preview_rows, conflicts)
             self._commit()
+            self._refresh_statistics()
             retries = CONFLICT_RETRY_DELAYS if self._autocommit() else ()
             for delay in retries:
                 if not conflicts:
@@ -297,6 +319,33 @@ class IspDunningRun(models.Model):
             vals["preview_html"] = self._render_preview(preview_rows)
         self.write(vals)
         self._commit()
+
+    def _refresh_statistics(self):
+        """ANALYZE the tables of GROWING_TABLES that changed more rows since
+        their last analysis than they held then (cron only: the counts are
+        those of committed transactions)."""
+        if not self._autocommit():
+            return []
+        cr = self.env.cr
+        cr.execute(
+            """
+            SELECT s.relname
+              FROM pg_stat_user_tables s
+              JOIN pg_class c ON c.oid = s.relid
+             WHERE s.schemaname = current_schema()
+               AND s.relname = ANY(%s)
+               AND s.n_mod_since_analyze > GREATEST(%s, c.reltuples)
+            """,
+            [list(GROWING_TABLES), STATISTICS_MIN_CHANGES],
+        )
+        tables = sorted(row[0] for row in cr.fetchall())
+        if tables:
+            # A table the database user does not own is skipped with a
+            # warning, not an error.
+            cr.execute(SQL("ANALYZE %s", SQL(", ").join(SQL.identifier(t) for t in tables)))
+            self._commit()
+            _logger.info("Dunning run %s: statistics refreshed: %s", self.id, ", ".join(tables))
+        return tables
 
     def _retry_on_conflict(self, step):
         """Run a step; in the cron, run it again in a new transaction when
