@@ -9,8 +9,9 @@ class IspDunningNoticeLine(models.Model):
     _order = "notice_id, due_date, id"
 
     notice_id = fields.Many2one("isp.dunning.notice", required=True, index=True, ondelete="cascade")
-    company_id = fields.Many2one(related="notice_id.company_id", store=True)
-    currency_id = fields.Many2one(related="notice_id.currency_id", store=True)
+    # Precomputed: inserted with the line instead of updated after it.
+    company_id = fields.Many2one(related="notice_id.company_id", store=True, precompute=True)
+    currency_id = fields.Many2one(related="notice_id.currency_id", store=True, precompute=True)
     move_id = fields.Many2one(
         "account.move", string="Invoice", required=True, index=True, ondelete="restrict"
     )

@@ -1,3 +1,4 @@
+from contextlib import contextmanager
 from datetime import date, timedelta
 
 from odoo import Command
@@ -196,3 +197,21 @@ class TestRunCosts(DunningCommon):
         row = self.env.cr.fetchone()
         self.assertTrue(row, "account_move.commercial_partner_id has no index")
         self.assertIn("(commercial_partner_id)", row[0])
+
+    def test_notice_lines_are_inserted_complete(self):
+        """A notice line's company and currency go into its INSERT: a second
+        UPDATE of every line of a batch would double what PostgreSQL writes."""
+        self._customers(3, date(2025, 1, 2))
+        queries = []
+        with contextmanager(self._patchExecute)(queries):
+            run = self.dun(date(2025, 1, 9))
+        lines = run.notice_ids.line_ids
+        self.assertEqual(len(lines), 3)
+        self.assertEqual(lines.company_id, run.company_id)
+        self.assertEqual(lines.currency_id, run.company_id.currency_id)
+        inserts = [
+            q for q in queries if q.lstrip().startswith('INSERT INTO "isp_dunning_notice_line"')
+        ]
+        updates = [q for q in queries if q.lstrip().startswith('UPDATE "isp_dunning_notice_line"')]
+        self.assertTrue(inserts)
+        self.assertEqual(updates, [])
