@@ -339,13 +339,29 @@ class IspDunningRun(models.Model):
             [list(GROWING_TABLES), STATISTICS_MIN_CHANGES],
         )
         tables = sorted(row[0] for row in cr.fetchall())
-        if tables:
-            # A table the database user does not own is skipped with a
-            # warning, not an error.
-            cr.execute(SQL("ANALYZE %s", SQL(", ").join(SQL.identifier(t) for t in tables)))
+        if tables and self._analyze(tables):
             self._commit()
             _logger.info("Dunning run %s: statistics refreshed: %s", self.id, ", ".join(tables))
-        return tables
+            return tables
+        return []
+
+    def _analyze(self, tables):
+        """ANALYZE the tables unless another session holds one of them (a
+        long VACUUM, another run analyzing): the run never waits for that,
+        a later batch tries again. A table the database user does not own
+        is skipped by PostgreSQL with a warning."""
+        cr = self.env.cr
+        cr.execute("SELECT current_setting('lock_timeout')")
+        lock_timeout = cr.fetchone()[0]
+        try:
+            with cr.savepoint(flush=False):
+                cr.execute("SELECT set_config('lock_timeout', '1s', true)")
+                cr.execute(SQL("ANALYZE %s", SQL(", ").join(SQL.identifier(t) for t in tables)))
+                cr.execute("SELECT set_config('lock_timeout', %s, true)", [lock_timeout])
+        except pg_errors.LockNotAvailable:
+            _logger.info("Dunning run %s: statistics not refreshed, tables busy", self.id)
+            return False
+        return True
 
     def _retry_on_conflict(self, step):
         """Run a step; in the cron, run it again in a new transaction when

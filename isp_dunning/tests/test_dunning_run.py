@@ -308,6 +308,51 @@ class TestDunningRun(DunningCommon):
         self.assertFalse(self.notices_of(self.consumer))
         self.assertEqual(self.dun(date(2025, 1, 8)).notice_count, 1)
 
+    def reltuples(self, table):
+        self.env.cr.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [table])
+        return self.env.cr.fetchone()[0]
+
+    def lock_timeout(self):
+        self.env.cr.execute("SELECT current_setting('lock_timeout')")
+        return self.env.cr.fetchone()[0]
+
+    def test_statistics_refresh_analyzes_the_tables(self):
+        for days in range(3):
+            partner = self.env["res.partner"].create({"name": f"Kunde {days}"})
+            self.make_invoice(partner, 10.0, date(2025, 1, 1) + timedelta(days=days))
+        run = self.dun(date(2025, 1, 20))
+        self.assertGreaterEqual(run.notice_count, 3)
+        self.env.cr.execute("SELECT count(*) FROM isp_dunning_notice")
+        notices = self.env.cr.fetchone()[0]
+        lock_timeout = self.lock_timeout()
+        self.assertTrue(run._analyze(["isp_dunning_notice"]))
+        # ANALYZE counted the notices, the run's own included.
+        self.assertEqual(self.reltuples("isp_dunning_notice"), notices)
+        self.assertEqual(self.lock_timeout(), lock_timeout, "the lock timeout is restored")
+
+    @mute_logger("odoo.sql_db")
+    def test_statistics_refresh_never_waits_for_a_busy_table(self):
+        """Another session holds the table (a long VACUUM, another run
+        analyzing it): the run goes on without the refresh."""
+        run = self.dun(date(2025, 1, 20))
+        before = self.reltuples("isp_dunning_notice_line")
+        lock_timeout = self.lock_timeout()
+        # Were the run to wait, the test would fail here instead of hanging.
+        self.env.cr.execute("SET LOCAL statement_timeout = '10s'")
+        with self.registry.cursor() as vacuum:
+            vacuum.execute("LOCK TABLE isp_dunning_notice_line IN SHARE UPDATE EXCLUSIVE MODE")
+            self.assertFalse(run._analyze(["isp_dunning_notice_line"]))
+            vacuum.rollback()
+        self.assertEqual(self.reltuples("isp_dunning_notice_line"), before)
+        # The transaction goes on, with its own lock timeout.
+        self.assertEqual(self.lock_timeout(), lock_timeout)
+        self.assertTrue(run._analyze(["isp_dunning_notice_line"]))
+
+    def test_statistics_refresh_waits_for_committed_batches(self):
+        """Outside the cron (Run now, tests) nothing is committed per batch:
+        no statistics to refresh."""
+        self.assertEqual(self.dun(date(2025, 1, 20))._refresh_statistics(), [])
+
     def lock_is_free(self, company):
         with self.registry.cursor() as probe:
             probe.execute("SELECT pg_try_advisory_lock(7311, %s)", (company.id,))
