@@ -23,10 +23,10 @@ journal = env["account.journal"].search(
     [("type", "=", "sale"), ("company_id", "=", company.id)], limit=1
 )
 product = env.ref("isp_dunning.demo_product_internet")
-# 80 more customers, each with an invoice overdue for two months
+# 200 more customers, each with an invoice overdue for two months
 # (no payment term: due on the invoice date, set as such).
 partners = env["res.partner"].create(
-    [{"name": f"Kunde {n:03d}", "email": f"kunde{n}@example.com"} for n in range(80)]
+    [{"name": f"Kunde {n:03d}", "email": f"kunde{n}@example.com"} for n in range(200)]
 )
 moves = env["account.move"].create([
     {
@@ -54,6 +54,7 @@ run = Run.run_dunning()
 env.cr.commit()
 print("RUN", run.state, run.notice_count, run.error_count)
 print("NOTICES", env["isp.dunning.notice"].search_count([]))
+print("LINES", env["isp.dunning.notice.line"].search_count([]))
 """
 
 STATISTICS = """
@@ -70,6 +71,7 @@ def committed_run(odoo_db):
     before = {name: (analyzed, tuples) for name, analyzed, tuples in statistics(odoo_db)}
     printed = odoo_db.shell(RUN)
     after = {name: (analyzed, tuples) for name, analyzed, tuples in statistics(odoo_db)}
+    print("statistics before:", before, "after:", after, "printed:", printed)
     return before_setup, before, printed, after
 
 
@@ -81,16 +83,20 @@ def test_the_run_books_enough_to_need_fresh_statistics(committed_run):
     before_setup, before, printed, _after = committed_run
     assert int(before_setup["NOTICES"][1]) == 0
     assert (printed["RUN"][1], printed["RUN"][3]) == ("done", "0")
-    assert int(printed["NOTICES"][1]) > 50, "more notices than the refresh threshold"
+    assert int(printed["NOTICES"][1]) >= 200, "the tables double several times"
     # Nothing had analyzed the empty tables before the run.
     assert before == dict.fromkeys(TABLES, (False, -1.0))
 
 
 def test_the_run_analyzed_the_tables_it_filled(committed_run):
     _before_setup, _before, printed, after = committed_run
-    notices = int(printed["NOTICES"][1])
-    analyzed, tuples = after["isp_dunning_notice"]
-    assert analyzed
-    # Refreshed whenever the table doubled: it knows at least half of it.
-    assert notices / 2 <= tuples <= notices
-    assert after["isp_dunning_notice_line"][0]
+    # Refreshed whenever a table had doubled, as PostgreSQL counted it (its
+    # counts lag up to a second behind): the statistics know a good part of
+    # each table, not the nothing they knew before.
+    for table, count in (
+        ("isp_dunning_notice", int(printed["NOTICES"][1])),
+        ("isp_dunning_notice_line", int(printed["LINES"][1])),
+    ):
+        analyzed, tuples = after[table]
+        assert analyzed, table
+        assert count / 4 <= tuples <= count, (table, tuples, count)
