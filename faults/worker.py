@@ -726,7 +726,7 @@ def failing_request(registry, company, as_of):
     partner_module = addon_module("res_partner")
     original = partner_module.ResPartner._dunning_retry_postponed_blocks
 
-    def failing(self, date):
+    def failing(self, date, run=None):
         self.env.cr.execute(
             "DO $$ BEGIN RAISE EXCEPTION 'isp_faults: injected database error' "
             "USING ERRCODE = 'serialization_failure'; END $$"
