@@ -5,7 +5,8 @@
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$HERE/../tools/lib.sh"
-find_odoo
+ensure_odoo
+ensure_wkhtmltopdf
 ensure_postgres
 
 # OCA's account_credit_control 18.0, the peer: installed with --no-deps into a

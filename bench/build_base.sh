@@ -5,7 +5,7 @@
 # The caller (run_bench.py) has checked that DBNAME does not exist yet.
 set -euo pipefail
 source "$(dirname "$0")/../tools/lib.sh"
-find_odoo
+ensure_odoo
 ensure_postgres
 DB="$1"
 LOG="${BENCH_LOG:-/dev/null}"

@@ -32,7 +32,7 @@ while [ $# -gt 0 ]; do
     esac
 done
 
-find_odoo
+ensure_odoo
 ensure_postgres
 export PYTHON
 [ -n "${ODOO_BIN:-}" ] && export ODOO_BIN

@@ -8,16 +8,9 @@ cd "$ROOT"
 DB="${DEMO_DB:-isp_dunning_demo}"
 PORT="${HTTP_PORT:-8069}"
 
-find_odoo
+ensure_odoo
+ensure_wkhtmltopdf
 ensure_postgres
-if ! command -v wkhtmltopdf >/dev/null 2>&1; then
-    say "Installing wkhtmltopdf (PDF letters)"
-    if [ "$(id -u)" = 0 ]; then
-        apt-get update -qq && apt-get install -y -qq wkhtmltopdf >/dev/null
-    else
-        sudo apt-get update -qq && sudo apt-get install -y -qq wkhtmltopdf >/dev/null
-    fi
-fi
 
 drop_db_if_ours "$DB"
 create_db "$DB"

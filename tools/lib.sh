@@ -1,29 +1,14 @@
 # Shared helpers for the demo and test commands (sourced, not executed).
-# Finds Odoo 18 and a PostgreSQL server, and creates or drops only the
-# databases it marked as its own.
+# Sets up Odoo 18 (tools/setup.sh) and a PostgreSQL server, and creates or
+# drops only the databases it marked as its own.
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DB_MARK="isp_dunning throwaway database"
-PYTHON="${PYTHON:-python3}"
 
 die() { echo "ERROR: $*" >&2; exit 1; }
 say() { echo "==> $*"; }
 
-find_odoo() {
-    # ODOO_BIN may point to an odoo-bin; otherwise Odoo must be importable.
-    if [ -n "${ODOO_BIN:-}" ]; then
-        [ -x "$ODOO_BIN" ] || die "ODOO_BIN=$ODOO_BIN is not an executable odoo-bin."
-        ODOO_CMD=("$ODOO_BIN")
-        ODOO_SRC="$(cd "$(dirname "$ODOO_BIN")" && pwd)"
-        return
-    fi
-    if ! "$PYTHON" -c 'import odoo.release as r, sys; sys.exit(0 if r.version_info[:2] == (18, 0) else 1)' 2>/dev/null; then
-        die "Odoo 18.0 is not installed for $PYTHON ('import odoo' fails or is another version).
-Install Odoo 18.0 Community (see README.md, 'Requirements') or set ODOO_BIN=/path/to/odoo-bin."
-    fi
-    ODOO_CMD=("$PYTHON" -m odoo)
-    ODOO_SRC="$("$PYTHON" -c 'import odoo, os; print(os.path.dirname(os.path.dirname(odoo.__file__)))')"
-}
+source "$ROOT/tools/setup.sh"
 
 addons_path() {
     local paths=()
@@ -35,14 +20,17 @@ addons_path() {
 }
 
 ensure_postgres() {
-    if pg_isready -q 2>/dev/null; then
+    if command -v pg_isready >/dev/null && pg_isready -q 2>/dev/null; then
         return
     fi
     # No server answers: start a private throwaway cluster inside the project.
     local initdb
     initdb="$(ls /usr/lib/postgresql/*/bin/initdb 2>/dev/null | sort -V | tail -n 1)"
-    [ -n "$initdb" ] || die "No PostgreSQL server answers and PostgreSQL is not installed.
-Start a server (PGHOST/PGPORT/PGUSER are honoured) or install PostgreSQL."
+    if [ -z "$initdb" ]; then
+        apt_install "no PostgreSQL server answers (or set PGHOST/PGPORT/PGUSER)" postgresql
+        initdb="$(ls /usr/lib/postgresql/*/bin/initdb 2>/dev/null | sort -V | tail -n 1)"
+        [ -n "$initdb" ] || die "PostgreSQL's initdb is missing after installing postgresql."
+    fi
     local bindir data run
     bindir="$(dirname "$initdb")"
     data="$ROOT/.pgdata/data"

@@ -6,14 +6,10 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
-find_odoo
+ensure_odoo
+ensure_wkhtmltopdf
+ensure_test_programs
 ensure_postgres
-
-# websocket-client: Odoo's browser tests (the tour) skip themselves without it.
-if ! "$PYTHON" -c 'import ruff, pylint_odoo, pytest, aiosmtpd, websocket' >/dev/null 2>&1; then
-    say "Installing the test tools (requirements-test.txt)"
-    "$PYTHON" -m pip install -q -r requirements-test.txt
-fi
 
 status=0
 summary=()
@@ -60,9 +56,6 @@ else
 fi
 
 say "End to end: real SMTP delivery and PDF letters"
-if ! command -v wkhtmltopdf >/dev/null || ! command -v pdftotext >/dev/null; then
-    die "wkhtmltopdf and pdftotext are needed (apt-get install wkhtmltopdf poppler-utils)."
-fi
 set +e
 ISP_DUNNING_E2E=1 "$PYTHON" -m pytest -q -p no:cacheprovider -p no:benchmark \
     --import-mode=importlib tests_e2e 2>&1 | tee "$ROOT/.test-logs/e2e.log"
