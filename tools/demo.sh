@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Builds the demo database (German company, SKR03, isp_dunning with demo
-# data), runs the dunning and serves Odoo on http://localhost:8069.
+# data), runs the dunning, delivers its mails to a local mail catcher (kept as
+# .eml files) and serves Odoo on http://localhost:8069.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
 DB="${DEMO_DB:-isp_dunning_demo}"
 PORT="${HTTP_PORT:-8069}"
+MAIL_DIR="${DEMO_MAIL_DIR:-$ROOT/.demo-mail}"
+free_port() { "$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 ensure_odoo
 ensure_wkhtmltopdf
@@ -41,23 +44,43 @@ if tail -n +"$((start + 1))" "$LOG" | grep -qE ' (ERROR|CRITICAL) |demo data fai
     die "isp_dunning or its demo data did not install; see $LOG"
 fi
 
-say "Starting Odoo on port $PORT"
+say "Starting the mail catcher: every mail is kept as an .eml file in $MAIL_DIR"
+rm -rf "$MAIL_DIR"
+SMTP_PORT="${DEMO_SMTP_PORT:-$(free_port)}"
+"$PYTHON" "$ROOT/tools/mail_catcher.py" --port "$SMTP_PORT" --folder "$MAIL_DIR" >>"$LOG" 2>&1 &
+CATCHER=$!
+SERVER=""
+trap 'kill $SERVER $CATCHER 2>/dev/null' EXIT
+
+start_server() {
+    # start_server ARGS... : Odoo on $PORT in the background, waits until it answers.
+    "${ODOO_CMD[@]}" --addons-path="$(addons_path)" -d "$DB" --db-filter="^$DB\$" \
+        --http-port="$PORT" --log-level=warn "$@" >>"$LOG" 2>&1 &
+    SERVER=$!
+    for _ in $(seq 1 120); do
+        curl -s -o /dev/null "http://127.0.0.1:$PORT/web/login" && return
+        kill -0 "$SERVER" 2>/dev/null || die "Odoo did not start; see $LOG"
+        sleep 1
+    done
+    die "Odoo did not answer on port $PORT within two minutes; see $LOG"
+}
+
 # The server must run while the dunning renders letters: wkhtmltopdf loads
-# the report styles from it.
-"${ODOO_CMD[@]}" --addons-path="$(addons_path)" -d "$DB" --db-filter="^$DB\$" \
-    --http-port="$PORT" --log-level=warn >>"$LOG" 2>&1 &
-SERVER=$!
-trap 'kill $SERVER 2>/dev/null' EXIT
-for _ in $(seq 1 120); do
-    curl -s -o /dev/null "http://127.0.0.1:$PORT/web/login" && break
-    sleep 1
-done
+# the report styles from it. Its scheduled actions wait until the mails are
+# out, so that the queue is worked by one process only.
+say "Starting Odoo on port $PORT for the dunning run"
+start_server --max-cron-threads=0
 
 say "Running the dunning: weekly runs over the last ten weeks, then today"
 odoo_shell "$DB" 2>>"$LOG" <<PY
 from datetime import timedelta
 from odoo import fields
 env["ir.config_parameter"].set_param("report.url", "http://127.0.0.1:$PORT")
+env["ir.mail_server"].search([]).write({"active": False})
+env["ir.mail_server"].create({
+    "name": "Demo mail catcher (127.0.0.1:$SMTP_PORT)",
+    "smtp_host": "127.0.0.1", "smtp_port": $SMTP_PORT, "smtp_encryption": "none",
+})
 for partner in env["res.partner"].search([("ref", "like", "K-1")]):
     partner.lang = "de_DE"
 env.cr.commit()
@@ -67,6 +90,9 @@ Run = env["isp.dunning.run"].with_company(company).with_context(dunning_autocomm
 for weeks in range(10, 0, -1):
     Run.run_dunning(date=today - timedelta(weeks=weeks))
 run = Run.run_dunning(date=today)
+env.cr.commit()
+# Deliver the queued reminders now (the mail queue's own job runs hourly).
+env["mail.mail"].process_email_queue()
 env.cr.commit()
 notices = env["isp.dunning.notice"].search([("company_id", "=", company.id)])
 print(f"Dunning run of {today}: {run.notice_count} notices, {run.invoice_count} invoices escalated, {run.error_count} errors")
@@ -81,6 +107,15 @@ blocked = env["res.partner"].search([("dunning_portal_blocked", "=", True)])
 print("  portal blocked:", ", ".join(blocked.mapped("name")) or "nobody")
 PY
 
+kill "$SERVER" 2>/dev/null; wait "$SERVER" 2>/dev/null || true
+mails=$(find "$MAIL_DIR" -name '*.eml' | wc -l)
+say "$mails mails delivered to the mail catcher, kept in $MAIL_DIR:"
+find "$MAIL_DIR" -name '*.eml' | sort | head -n 8 | sed 's/^/    /'
+[ "$mails" -gt 8 ] && echo "    ..."
+
+say "Serving the demo on port $PORT"
+start_server
+
 cat <<MSG
 
 Odoo serves the demo on http://localhost:$PORT
@@ -88,6 +123,7 @@ Odoo serves the demo on http://localhost:$PORT
   login:    admin
   password: admin
   portal:   max.mustermann@example.com / portal
+  mails:    $MAIL_DIR (the catcher on 127.0.0.1:$SMTP_PORT keeps receiving)
 Stop it with Ctrl+C.
 MSG
 wait $SERVER
