@@ -1,4 +1,4 @@
-.PHONY: demo test lint pytest
+.PHONY: demo test check-setup lint pytest
 
 # Build the demo database, run the dunning and serve Odoo on :8069.
 demo:
@@ -8,8 +8,12 @@ demo:
 test:
 	bash tools/test.sh
 
+# The setup in a clean clone with no Odoo on the PATH (what a fresh machine does).
+check-setup:
+	bash tools/check_setup.sh
+
 lint:
-	python3 -m ruff check . && python3 -m pylint --rcfile=.pylintrc isp_dunning
+	.venv/bin/python -m ruff check . && .venv/bin/python -m pylint --rcfile=.pylintrc isp_dunning
 
 pytest:
-	python3 -m pytest -q -p no:cacheprovider --import-mode=importlib isp_dunning/domain/tests
+	.venv/bin/python -m pytest -q -p no:cacheprovider --import-mode=importlib isp_dunning/domain/tests

