@@ -115,7 +115,10 @@ class TestPaymentAllocation(DunningCommon):
         self.register(amount=1.0)
         self.assertAlmostEqual(self.fee_doc.amount_residual, self.charges - 1.0)
         self.assertEqual(self.old.amount_residual, 100.0)
-        self.assertIn("costs 1.00 USD, interest 0.00 USD, principal 0.00 USD", self.notice.message_ids[:1].body)
+        self.assertIn(
+            "costs 1.00 USD, interest 0.00 USD, principal 0.00 USD",
+            self.notice.message_ids[:1].body,
+        )
 
     def test_payment_naming_an_invoice_pays_it_first(self):
         payment = self.register(amount=60.0, memo=f"{self.notice.name} {self.new.name}")
