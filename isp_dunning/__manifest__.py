@@ -25,6 +25,8 @@
         "views/res_config_settings_views.xml",
         "report/isp_dunning_notice_report.xml",
         "wizard/isp_dunning_preview_wizard_views.xml",
+        "wizard/isp_dunning_register_payment_views.xml",
+        "views/isp_dunning_payment_match_views.xml",
         "views/res_partner_portal_views.xml",
         "views/res_users_views.xml",
         "views/isp_dunning_menus.xml",

@@ -269,6 +269,18 @@ class IspDunningNotice(models.Model):
         self.filtered(lambda n: n.state == "to_print").write({"state": "printed"})
         return True
 
+    def action_register_payment(self):
+        """Open *Register Payment*: the payment is allocated to this notice's
+        open items in the order of § 367 BGB."""
+        self.ensure_one()
+        if self.state == "cancelled":
+            raise UserError(self.env._("Notice %s is cancelled.", self.name))
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "isp_dunning.action_isp_dunning_register_payment"
+        )
+        action["context"] = {"default_notice_id": self.id}
+        return action
+
     def action_view_fee_move(self):
         self.ensure_one()
         return {

@@ -146,6 +146,9 @@ class IspDunningRun(models.Model):
     @api.model
     def _cron_run_dunning(self):
         companies = self.env["isp.dunning.level"].sudo().search([("active", "=", True)]).company_id
+        # Before the run decides: payments quoting a notice number are
+        # allocated to that notice (§ 367 BGB), see isp_dunning_payment_match.
+        self.env["isp.dunning.payment.match"].sudo()._match_payments(companies)
         for company in companies:
             self.with_company(company).with_context(dunning_autocommit=True).run_dunning()
 
