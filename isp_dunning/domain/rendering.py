@@ -21,7 +21,10 @@ Context keys (see ``build_sample_context``):
     lump_sum_amount, interest_amount, amount_total_due, currency_symbol,
     portal_block_announced (bool), portal_block_date (date or None),
     interest_lines [{invoice, date_from, date_to, days, rate, amount}],
-    payment_reference
+    payment_reference, pay_url (the notice's public pay link, '' if none),
+    girocode_url (image URL of the GiroCode, an EPC QR code of the amount
+    due with the notice number as reference; '' if the company has no
+    SEPA IBAN or the currency is not EUR)
 ``invoices``
     [{number, date, due_date, amount_total, amount_open, days_overdue,
     level_name, portal_url}]
@@ -788,6 +791,11 @@ def build_sample_context(lang: str = "de_DE") -> dict:
             "portal_block_date": date(2025, 9, 4),
             "interest_lines": interest_lines,
             "payment_reference": "K-100234 RE/2025/00412 RE/2025/00587",
+            "pay_url": "https://portal.example-isp.de/dunning/pay/4711/"
+            "5f0c7a3e-8d1b-4c2a-9e6f-0123456789ab",
+            "girocode_url": "/report/barcode/?barcode_type=QR&width=128&height=128&value="
+            "BCD%0A002%0A1%0ASCT%0ABYLADEM1001%0ABeispiel+Netz+GmbH%0ADE02120300000000202051"
+            "%0AEUR161.89%0A%0A%0AMA%2F2025%2F00042%0A",
         },
         "invoices": invoices,
     }

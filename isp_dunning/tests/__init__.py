@@ -5,6 +5,7 @@ from . import (
     test_configuration,
     test_delivery,
     test_dunning_run,
+    test_pay_link,
     test_payment_allocation,
     test_portal,
     test_run_costs,

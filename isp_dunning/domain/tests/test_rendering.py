@@ -333,6 +333,8 @@ def test_sample_context_keys():
         "portal_block_date",
         "interest_lines",
         "payment_reference",
+        "pay_url",
+        "girocode_url",
     }
     for line in context["notice"]["interest_lines"]:
         assert set(line) == {
