@@ -8,8 +8,9 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tools import format_amount, format_date
 
+from ..domain import portal_guard
 from ..domain.emails import parse_email_list
-from ..domain.escalation import is_business
+from ..domain.escalation import highest_level, is_business
 
 _logger = logging.getLogger(__name__)
 
@@ -140,11 +141,10 @@ class ResPartner(models.Model):
                 ["company_id", "commercial_partner_id", "dunning_level_id"],
             )
         )
-        highest = {}
+        levels_of = defaultdict(list)
         for company, partner, level in groups:
-            current = highest.get((company.id, partner.id))
-            if not current or (level.sequence, level.id) > (current.sequence, current.id):
-                highest[company.id, partner.id] = level
+            levels_of[company.id, partner.id].append(level)
+        highest = {key: highest_level(levels) for key, levels in levels_of.items()}
         # Every company that duns, so that a level a company left is cleared.
         companies = (
             self.env["isp.dunning.level"]
@@ -327,15 +327,10 @@ class ResPartner(models.Model):
     # ------------------------------------------------------------------
     # Consumer guard (§ 61 TKG)
     # ------------------------------------------------------------------
-    def _dunning_block_guard(self, company, date):
-        """Why § 61 TKG forbids blocking this customer on ``date``; an empty
-        list when the block may go ahead. Businesses are not protected."""
-        self.ensure_one()
-        return self._dunning_block_guards(company, date)[self.id]
-
     def _dunning_block_guards(self, company, date):
-        """{partner id: reasons} of ``_dunning_block_guard`` for all these
-        customers, with a fixed number of queries."""
+        """{partner id: why § 61 TKG forbids blocking that customer on ``date``}
+        (empty when the block may go ahead; businesses are not protected), for
+        all these customers with a fixed number of queries."""
         result = {partner.id: [] for partner in self}
         if not company.dunning_consumer_guard:
             return result
@@ -347,9 +342,15 @@ class ResPartner(models.Model):
         arrears = consumers._dunning_undisputed_arrears_by_partner(company, date)
         announced = consumers._dunning_block_announced_partner_ids(company, date)
         for partner in consumers:
-            reasons = result[partner.id]
-            if currency.compare_amounts(arrears[partner.id], threshold) < 0:
-                reasons.append(
+            reasons = portal_guard.block_guard(
+                guard_enabled=True,
+                is_business=False,
+                arrears=arrears[partner.id],
+                threshold=currency.round(threshold),
+                announced=partner.id in announced,
+            )
+            if portal_guard.BELOW_THRESHOLD in reasons:
+                result[partner.id].append(
                     self.env._(
                         "the undisputed arrears of %(arrears)s are below the threshold of "
                         "%(threshold)s",
@@ -357,8 +358,8 @@ class ResPartner(models.Model):
                         threshold=format_amount(self.env, threshold, currency),
                     )
                 )
-            if partner.id not in announced:
-                reasons.append(
+            if portal_guard.NOT_ANNOUNCED in reasons:
+                result[partner.id].append(
                     self.env._(
                         "no notice announced the block at least %s days in advance",
                         company.dunning_block_notice_days,
@@ -366,14 +367,10 @@ class ResPartner(models.Model):
                 )
         return result
 
-    def _dunning_undisputed_arrears(self, company, date):
-        """Overdue open amount of the customer's invoices in company currency,
-        without disputed invoices and less unallocated payments and credits."""
-        self.ensure_one()
-        return self._dunning_undisputed_arrears_by_partner(company, date)[self.id]
-
     def _dunning_undisputed_arrears_by_partner(self, company, date):
-        """{partner id: ``_dunning_undisputed_arrears``} in one search."""
+        """{partner id: overdue open amount of the customer's invoices in
+        company currency, without disputed invoices and less unallocated
+        payments and credits}, in one search."""
         lines = (
             self.env["account.move.line"]
             .sudo()
@@ -397,39 +394,31 @@ class ResPartner(models.Model):
                 "dunning_blocked_until",
             ]
         )
-        totals = dict.fromkeys(self.ids, 0.0)
+        items = defaultdict(list)
         for line in lines:
             move = line.move_id
-            partner_id = move.commercial_partner_id.id
-            if partner_id not in totals:
-                continue
-            if line.amount_residual < 0:
-                totals[partner_id] += line.amount_residual
-            elif (
-                move.move_type == "out_invoice"
-                and line.date_maturity
-                and line.date_maturity < date
-                and not (
-                    move.dunning_block_reason == "dispute"
-                    and move.dunning_blocked_until
-                    and move.dunning_blocked_until >= date
+            disputed = move.dunning_block_reason == "dispute" and move.dunning_blocked_until
+            items[move.commercial_partner_id.id].append(
+                (
+                    line.amount_residual,
+                    move.move_type == "out_invoice",
+                    line.date_maturity or None,
+                    disputed or None,
                 )
-            ):
-                totals[partner_id] += line.amount_residual
+            )
+        currency = company.currency_id
         return {
-            partner_id: company.currency_id.round(total) for partner_id, total in totals.items()
+            partner_id: currency.round(
+                float(portal_guard.undisputed_arrears(items[partner_id], date))
+            )
+            for partner_id in self.ids
         }
 
-    def _dunning_block_announced(self, company, date):
-        """Whether a notice announced the block at least the announcement
-        period before ``date``. It must cover an invoice that is still open:
-        the announcement of an earlier, settled case does not count."""
-        self.ensure_one()
-        return self.id in self._dunning_block_announced_partner_ids(company, date)
-
     def _dunning_block_announced_partner_ids(self, company, date):
-        """The ids of these customers for which ``_dunning_block_announced``
-        holds, in two searches."""
+        """The ids of these customers for which a notice announced the block
+        at least the announcement period before ``date``, for an invoice that
+        is still open (the announcement of an earlier, settled case does not
+        count); two searches."""
         open_moves = (
             self.env["account.move"]
             .sudo()
@@ -469,9 +458,6 @@ class ResPartner(models.Model):
             for notice in notices
             if open_by_partner[notice.partner_id.id].intersection(notice.move_ids.ids)
         }
-
-    def _dunning_postpone_block(self, notice, reasons):
-        self._dunning_postpone_blocks([(notice, reasons)])
 
     @api.model
     def _dunning_postpone_blocks(self, postponements):
@@ -621,9 +607,12 @@ class ResPartner(models.Model):
             partner._dunning_run_release_action(company)
 
     def _dunning_run_level_action(self, notice):
-        action = notice.level_id.server_action_id
+        """Run the level's server action with the access rights of the
+        company's provisioning user (not as superuser)."""
+        action = notice.sudo().level_id.server_action_id
         if action:
-            action.sudo().with_company(notice.company_id).with_context(
+            user = notice.company_id._dunning_action_user()
+            action.with_user(user).with_company(notice.company_id).with_context(
                 active_model=notice._name,
                 active_id=notice.id,
                 active_ids=notice.ids,
@@ -635,7 +624,8 @@ class ResPartner(models.Model):
         self.ensure_one()
         action = company.sudo().dunning_release_action_id
         if action:
-            action.sudo().with_company(company).with_context(
+            user = company._dunning_action_user()
+            action.with_user(user).with_company(company).with_context(
                 active_model=self._name,
                 active_id=self.id,
                 active_ids=self.ids,

@@ -5,7 +5,9 @@ from . import (
     test_configuration,
     test_delivery,
     test_dunning_run,
+    test_fee_documents,
     test_portal,
+    test_reliability,
     test_run_costs,
     test_tour,
 )
