@@ -5,6 +5,7 @@ import io
 import logging
 import subprocess
 
+import psycopg2
 from lxml import html as lxml_html
 
 from odoo.tools.pdf import PdfFileReader, PdfFileWriter
@@ -77,6 +78,10 @@ def ensure_report_assets(env):
                 qweb._get_asset_bundle(bundle, css=False, js=True).js()
     except SideTransactionBlocked as error:
         _logger.warning("Report styles not prepared, lock wait ran out: %s", error)
+        raise ReportAssetsUnavailable(str(error)) from error
+    except psycopg2.Error as error:
+        # E.g. the bundle refers to data the caller has not committed yet.
+        _logger.warning("Report styles not prepared: %s", error)
         raise ReportAssetsUnavailable(str(error)) from error
 
 

@@ -13,6 +13,8 @@ from contextlib import contextmanager
 
 from psycopg2 import errors as pg_errors
 
+from odoo import SUPERUSER_ID, api
+
 _logger = logging.getLogger(__name__)
 
 # How long a side transaction waits for a lock before it gives up.
@@ -43,7 +45,9 @@ def side_transaction(env, lock_timeout=None):
         previous = cr.fetchone()[0]
         cr.execute("SELECT set_config('lock_timeout', %s, false)", [lock_timeout])
         try:
-            yield env(cr=cr, su=True)
+            # The superuser and its company: the side transaction cannot see
+            # users or companies the caller's transaction has not committed.
+            yield api.Environment(cr, SUPERUSER_ID, {})
             cr.commit()  # pylint: disable=invalid-commit
         except (pg_errors.LockNotAvailable, pg_errors.QueryCanceled) as error:
             cr.rollback()

@@ -65,12 +65,15 @@ def snapshot(move):
     head = {
         name: (move[name].ids if hasattr(move[name], "ids") else move[name]) for name in MOVE_FIELDS
     }
+
+    def value(line, name):
+        if name == "name":
+            # The receivable line is named after the document's own number.
+            return (line.name or "").replace(move.name, "<number>")
+        return line[name].ids if hasattr(line[name], "ids") else line[name]
+
     lines = sorted(
-        tuple(
-            (name, line[name].ids if hasattr(line[name], "ids") else line[name])
-            for name in LINE_FIELDS
-        )
-        for line in move.line_ids
+        tuple((name, value(line, name)) for name in LINE_FIELDS) for line in move.line_ids
     )
     return head, lines
 
