@@ -3,7 +3,6 @@ import time
 from collections import defaultdict
 
 import psycopg2
-from markupsafe import Markup
 from psycopg2 import errors as pg_errors
 
 from odoo import api, fields, models
@@ -11,8 +10,8 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, split_every
 
 from ..domain import planning
-from ..domain.money import format_money, to_decimal
-from ..services import batch_reader, booking, fee_documents
+from ..domain.money import to_decimal
+from ..services import batch_reader, booking, fee_documents, preview
 
 _logger = logging.getLogger(__name__)
 
@@ -398,7 +397,7 @@ class IspDunningRun(models.Model):
             "log": "\n".join(log),
         }
         if self.dry_run:
-            vals["preview_html"] = self._render_preview(preview_rows)
+            vals["preview_html"] = preview.preview_table(self.env, preview_rows)
         self.write(vals)
         self._commit()
 
@@ -562,60 +561,3 @@ class IspDunningRun(models.Model):
                 error=reason,
             )
         return self.env._("Customer %(partner)s: %(error)s", partner=partner, error=reason)
-
-    # ------------------------------------------------------------------
-    # Preview
-    # ------------------------------------------------------------------
-    def _render_preview(self, rows):
-        if not rows:
-            return Markup("<p>%s</p>") % self.env._("Nothing is due on this date.")
-        partners = self.env["res.partner"].browse({pid for pid, _n in rows})
-        names = {p.id: p.display_name for p in partners}
-        levels = {
-            lv.id: lv.name
-            for lv in self.env["isp.dunning.level"].browse({n.level.id for _p, n in rows})
-        }
-        moves = self.env["account.move"].browse(
-            {line.move_id for _p, n in rows for line in n.lines}
-        )
-        move_names = {m.id: m.name for m in moves}
-        currencies = self.env["res.currency"].browse({n.currency for _p, n in rows})
-        symbols = {c.id: c.symbol for c in currencies}
-        head = Markup(
-            "<table class='table table-sm'><thead><tr><th>%s</th><th>%s</th>"
-            "<th>%s</th><th class='text-end'>%s</th><th class='text-end'>%s</th>"
-            "<th class='text-end'>%s</th><th class='text-end'>%s</th><th>%s</th>"
-            "</tr></thead><tbody>"
-        ) % (
-            self.env._("Customer"),
-            self.env._("Invoices"),
-            self.env._("New level"),
-            self.env._("Open"),
-            self.env._("Fee"),
-            self.env._("Lump sums"),
-            self.env._("Interest"),
-            self.env._("Portal"),
-        )
-        body = Markup()
-        open_label = self.env._("open")
-        for partner_id, notice in rows:
-            symbol = symbols.get(notice.currency, "")
-            invoices = ", ".join(
-                move_names[line.move_id] + ("" if line.escalated else f" ({open_label})")
-                for line in notice.lines
-            )
-            body += Markup(
-                "<tr><td>%s</td><td>%s</td><td>%s</td><td class='text-end'>%s</td>"
-                "<td class='text-end'>%s</td><td class='text-end'>%s</td>"
-                "<td class='text-end'>%s</td><td>%s</td></tr>"
-            ) % (
-                names[partner_id],
-                invoices,
-                levels[notice.level.id],
-                format_money(notice.amount_open, symbol),
-                format_money(notice.fee_amount, symbol),
-                format_money(notice.lump_sum_amount, symbol),
-                format_money(notice.interest_amount, symbol),
-                self.env._("blocked") if notice.level.block_portal else "",
-            )
-        return head + body + Markup("</tbody></table>")

@@ -1,16 +1,15 @@
 import logging
 from collections import defaultdict
-from datetime import timedelta
 
 from markupsafe import escape
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, ValidationError
-from odoo.tools import format_amount, format_date
+from odoo.tools import format_date
 
-from ..domain import portal_guard
 from ..domain.emails import parse_email_list
-from ..domain.escalation import highest_level, is_business
+from ..domain.escalation import highest_level
+from ..services import portal_blocking
 
 _logger = logging.getLogger(__name__)
 
@@ -181,7 +180,7 @@ class ResPartner(models.Model):
         )
         guards = {}
         for (company, date), group in blocking.grouped(lambda n: (n.company_id, n.date)).items():
-            partner_guards = group.partner_id._dunning_block_guards(company, date)
+            partner_guards = portal_blocking.block_guards(group.partner_id, company, date)
             for partner_id, reasons in partner_guards.items():
                 guards[partner_id, company.id, date] = reasons
         postponed = []
@@ -241,8 +240,8 @@ class ResPartner(models.Model):
             if n.portal_block_postponed and not n.portal_block and not (run and n.run_id == run)
         ]
         partners = self.sudo().browse([n.partner_id.id for n in waiting])
-        pending = partners._dunning_blocking_moves(date).commercial_partner_id
-        guards = pending._dunning_block_guards(company, date) if pending else {}
+        pending = portal_blocking.blocking_moves(partners, date).commercial_partner_id
+        guards = portal_blocking.block_guards(pending, company, date) if pending else {}
         for notice in waiting:
             partner = notice.partner_id.sudo()
             if partner not in pending or guards[partner.id]:
@@ -284,180 +283,13 @@ class ResPartner(models.Model):
         if not partners:
             return self.browse()
         date = date or fields.Date.context_today(self)
-        released = partners - partners._dunning_blocking_moves(date).commercial_partner_id
+        released = partners - portal_blocking.blocking_moves(partners, date).commercial_partner_id
         released._dunning_unblock_portal(
             self.env._(
                 "Portal access restored: no invoice is left open at a blocking dunning level."
             )
         )
         return released
-
-    def _dunning_blocking_moves(self, date):
-        """Open invoices of these customers at or above the first blocking
-        level of their company that are not paused on ``date``."""
-        Move = self.env["account.move"].sudo()
-        first_blocking = {}
-        for level in self.env["isp.dunning.level"].sudo().search([("block_portal", "=", True)]):
-            company_id = level.company_id.id
-            first_blocking[company_id] = min(
-                level.sequence, first_blocking.get(company_id, level.sequence)
-            )
-        if not self or not first_blocking:
-            return Move
-        moves = Move.search(
-            [
-                ("commercial_partner_id", "in", self.ids),
-                ("move_type", "=", "out_invoice"),
-                ("state", "=", "posted"),
-                ("dunning_level_id", "!=", False),
-                ("payment_state", "not in", ("paid", "in_payment", "reversed")),
-                "|",
-                ("dunning_blocked_until", "=", False),
-                ("dunning_blocked_until", "<", date),
-            ]
-        )
-        return moves.filtered(
-            lambda m: (
-                m.dunning_level_id.company_id.id in first_blocking
-                and m.dunning_level_id.sequence >= first_blocking[m.dunning_level_id.company_id.id]
-                and not m.currency_id.is_zero(m.amount_residual)
-            )
-        )
-
-    # ------------------------------------------------------------------
-    # Consumer guard (§ 61 TKG)
-    # ------------------------------------------------------------------
-    def _dunning_block_guards(self, company, date):
-        """{partner id: why § 61 TKG forbids blocking that customer on ``date``}
-        (empty when the block may go ahead; businesses are not protected), for
-        all these customers with a fixed number of queries."""
-        result = {partner.id: [] for partner in self}
-        if not company.dunning_consumer_guard:
-            return result
-        consumers = self.filtered(lambda p: not is_business(p.is_company, p.vat))
-        if not consumers:
-            return result
-        currency = company.currency_id
-        threshold = company.dunning_block_threshold
-        arrears = consumers._dunning_undisputed_arrears_by_partner(company, date)
-        announced = consumers._dunning_block_announced_partner_ids(company, date)
-        for partner in consumers:
-            reasons = portal_guard.block_guard(
-                guard_enabled=True,
-                is_business=False,
-                arrears=arrears[partner.id],
-                threshold=currency.round(threshold),
-                announced=partner.id in announced,
-            )
-            if portal_guard.BELOW_THRESHOLD in reasons:
-                result[partner.id].append(
-                    self.env._(
-                        "the undisputed arrears of %(arrears)s are below the threshold of "
-                        "%(threshold)s",
-                        arrears=format_amount(self.env, arrears[partner.id], currency),
-                        threshold=format_amount(self.env, threshold, currency),
-                    )
-                )
-            if portal_guard.NOT_ANNOUNCED in reasons:
-                result[partner.id].append(
-                    self.env._(
-                        "no notice announced the block at least %s days in advance",
-                        company.dunning_block_notice_days,
-                    )
-                )
-        return result
-
-    def _dunning_undisputed_arrears_by_partner(self, company, date):
-        """{partner id: overdue open amount of the customer's invoices in
-        company currency, without disputed invoices and less unallocated
-        payments and credits}, in one search."""
-        lines = (
-            self.env["account.move.line"]
-            .sudo()
-            .search_fetch(
-                [
-                    ("company_id", "=", company.id),
-                    ("move_id.commercial_partner_id", "in", self.ids),
-                    ("parent_state", "=", "posted"),
-                    ("account_id.account_type", "=", "asset_receivable"),
-                    ("reconciled", "=", False),
-                    ("amount_residual", "!=", 0.0),
-                ],
-                ["move_id", "amount_residual", "date_maturity"],
-            )
-        )
-        lines.move_id.fetch(
-            [
-                "commercial_partner_id",
-                "move_type",
-                "dunning_block_reason",
-                "dunning_blocked_until",
-            ]
-        )
-        items = defaultdict(list)
-        for line in lines:
-            move = line.move_id
-            disputed = move.dunning_block_reason == "dispute" and move.dunning_blocked_until
-            items[move.commercial_partner_id.id].append(
-                (
-                    line.amount_residual,
-                    move.move_type == "out_invoice",
-                    line.date_maturity or None,
-                    disputed or None,
-                )
-            )
-        currency = company.currency_id
-        return {
-            partner_id: currency.round(
-                float(portal_guard.undisputed_arrears(items[partner_id], date))
-            )
-            for partner_id in self.ids
-        }
-
-    def _dunning_block_announced_partner_ids(self, company, date):
-        """The ids of these customers for which a notice announced the block
-        at least the announcement period before ``date``, for an invoice that
-        is still open (the announcement of an earlier, settled case does not
-        count); two searches."""
-        open_moves = (
-            self.env["account.move"]
-            .sudo()
-            .search_fetch(
-                [
-                    ("commercial_partner_id", "in", self.ids),
-                    ("company_id", "=", company.id),
-                    ("move_type", "=", "out_invoice"),
-                    ("state", "=", "posted"),
-                    ("payment_state", "not in", ("paid", "in_payment", "reversed")),
-                ],
-                ["commercial_partner_id"],
-            )
-        )
-        if not open_moves:
-            return set()
-        open_by_partner = defaultdict(set)
-        for move in open_moves:
-            open_by_partner[move.commercial_partner_id.id].add(move.id)
-        notices = (
-            self.env["isp.dunning.notice"]
-            .sudo()
-            .search_fetch(
-                [
-                    ("partner_id", "in", self.ids),
-                    ("company_id", "=", company.id),
-                    ("portal_block_announced", "=", True),
-                    ("state", "not in", ("cancelled", "error")),
-                    ("date", "<=", date - timedelta(days=company.dunning_block_notice_days)),
-                    ("move_ids", "in", open_moves.ids),
-                ],
-                ["partner_id", "move_ids"],
-            )
-        )
-        return {
-            notice.partner_id.id
-            for notice in notices
-            if open_by_partner[notice.partner_id.id].intersection(notice.move_ids.ids)
-        }
 
     @api.model
     def _dunning_postpone_blocks(self, postponements):

@@ -41,6 +41,7 @@ class TestSideTransactions(DunningCommon):
         self.env.flush_all()
         return company
 
+    @mute_logger("odoo.sql_db")
     def test_side_transaction_gives_up_when_its_parent_holds_the_lock(self):
         with self.assertRaises(_Undo), self.env.cr.savepoint():
             company = self._rename_main_company()
@@ -71,7 +72,7 @@ class TestSideTransactions(DunningCommon):
             cr.execute("DELETE FROM ir_attachment WHERE name = %s", [name])
             cr.commit()  # pylint: disable=invalid-commit
 
-    @mute_logger(PDF_LOGGER, DELIVERY_LOGGER)
+    @mute_logger("odoo.sql_db", PDF_LOGGER, DELIVERY_LOGGER)
     def test_report_assets_do_not_hang_a_run_that_renamed_the_company(self):
         """The case that hung for ever: report bundles not built yet, the
         run's transaction renamed the company, the bundles are built in a
