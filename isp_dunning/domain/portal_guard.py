@@ -54,3 +54,35 @@ def undisputed_arrears(items, today):
         ):
             total += residual
     return total
+
+
+# What a notice does to its customer's portal access.
+BLOCK = "block"
+POSTPONE = "postpone"
+
+
+def notice_block_step(level_blocks, already_blocked, guard_reasons):
+    """What a notice at a level does to the portal: ``BLOCK``, ``POSTPONE``
+    (the guard gave reasons; the notice records them and a later run tries
+    again) or None (the level does not block, or the customer is blocked
+    already)."""
+    if not level_blocks or already_blocked:
+        return None
+    return POSTPONE if guard_reasons else BLOCK
+
+
+def first_blocking_sequence(levels):
+    """The sequence of a company's first blocking level, from (sequence,
+    blocks portal) pairs; None when no level blocks."""
+    return min((sequence for sequence, blocks in levels if blocks), default=None)
+
+
+def keeps_blocked(level_sequence, first_blocking, paused_until, today, settled):
+    """Whether an invoice keeps its customer's portal blocked: dunned at or
+    above the company's first blocking level, not paused on ``today`` and not
+    settled. A customer none of whose invoices keeps the block is released."""
+    if first_blocking is None or level_sequence is None or settled:
+        return False
+    if paused_until is not None and paused_until >= today:
+        return False
+    return level_sequence >= first_blocking

@@ -7,6 +7,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tools import format_date
 
+from ..domain import portal_guard
 from ..domain.emails import parse_email_list
 from ..domain.escalation import highest_level
 from ..services import portal_blocking
@@ -189,15 +190,15 @@ class ResPartner(models.Model):
         with_action = []
         for notice in notices:
             partner = notice.partner_id
-            if (
-                notice.level_id.block_portal
-                and not partner.dunning_portal_blocked
-                and partner.id not in blocked
-            ):
-                reasons = guards[partner.id, notice.company_id.id, notice.date]
-                if reasons:
-                    postponed.append((notice, reasons))
-                    continue
+            already_blocked = partner.dunning_portal_blocked or partner.id in blocked
+            reasons = guards.get((partner.id, notice.company_id.id, notice.date), [])
+            step = portal_guard.notice_block_step(
+                notice.level_id.block_portal, already_blocked, reasons
+            )
+            if step == portal_guard.POSTPONE:
+                postponed.append((notice, reasons))
+                continue
+            if step == portal_guard.BLOCK:
                 blocks.append((partner, notice))
                 blocked.add(partner.id)
             with_action.append(notice)

@@ -16,12 +16,13 @@ def blocking_moves(partners, date):
     level of their company that are not paused on ``date``."""
     env = partners.env
     Move = env["account.move"].sudo()
-    first_blocking = {}
+    ladders = defaultdict(list)
     for level in env["isp.dunning.level"].sudo().search([("block_portal", "=", True)]):
-        company_id = level.company_id.id
-        first_blocking[company_id] = min(
-            level.sequence, first_blocking.get(company_id, level.sequence)
-        )
+        ladders[level.company_id.id].append((level.sequence, level.block_portal))
+    first_blocking = {
+        company_id: portal_guard.first_blocking_sequence(levels)
+        for company_id, levels in ladders.items()
+    }
     if not partners or not first_blocking:
         return Move
     moves = Move.search(
@@ -37,10 +38,12 @@ def blocking_moves(partners, date):
         ]
     )
     return moves.filtered(
-        lambda m: (
-            m.dunning_level_id.company_id.id in first_blocking
-            and m.dunning_level_id.sequence >= first_blocking[m.dunning_level_id.company_id.id]
-            and not m.currency_id.is_zero(m.amount_residual)
+        lambda m: portal_guard.keeps_blocked(
+            level_sequence=m.dunning_level_id.sequence,
+            first_blocking=first_blocking.get(m.dunning_level_id.company_id.id),
+            paused_until=m.dunning_blocked_until or None,
+            today=date,
+            settled=m.currency_id.is_zero(m.amount_residual),
         )
     )
 

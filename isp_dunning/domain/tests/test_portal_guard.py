@@ -2,7 +2,17 @@ from datetime import date, timedelta
 from decimal import Decimal as D
 
 import pytest
-from domain.portal_guard import BELOW_THRESHOLD, NOT_ANNOUNCED, block_guard, undisputed_arrears
+from domain.portal_guard import (
+    BELOW_THRESHOLD,
+    BLOCK,
+    NOT_ANNOUNCED,
+    POSTPONE,
+    block_guard,
+    first_blocking_sequence,
+    keeps_blocked,
+    notice_block_step,
+    undisputed_arrears,
+)
 
 TODAY = date(2025, 3, 1)
 
@@ -57,3 +67,37 @@ def test_payments_and_credits_reduce_the_arrears_due_or_not():
     ]
     assert undisputed_arrears(items, TODAY) == D("74.50")
     assert undisputed_arrears([], TODAY) == D("0")
+
+
+def test_notice_block_step():
+    assert notice_block_step(True, False, ()) == BLOCK
+    assert notice_block_step(True, False, (NOT_ANNOUNCED,)) == POSTPONE
+    assert notice_block_step(True, True, ()) is None, "blocked already"
+    assert notice_block_step(True, True, (BELOW_THRESHOLD,)) is None
+    assert notice_block_step(False, False, ()) is None, "the level does not block"
+
+
+def test_first_blocking_sequence():
+    assert first_blocking_sequence([(10, False), (40, True), (30, True)]) == 30
+    assert first_blocking_sequence([(10, False)]) is None
+    assert first_blocking_sequence([]) is None
+
+
+@pytest.mark.parametrize(
+    ("level", "paused_until", "settled", "expected"),
+    [
+        (30, None, False, True),  # at the first blocking level
+        (40, None, False, True),  # above it
+        (20, None, False, False),  # below it
+        (None, None, False, False),  # not dunned
+        (40, TODAY, False, False),  # paused up to and including today
+        (40, TODAY - timedelta(days=1), False, True),  # the pause has ended
+        (40, None, True, False),  # paid, credited or written off
+    ],
+)
+def test_keeps_blocked(level, paused_until, settled, expected):
+    assert keeps_blocked(level, 30, paused_until, TODAY, settled) is expected
+
+
+def test_nothing_keeps_a_block_without_blocking_levels():
+    assert keeps_blocked(40, None, None, TODAY, False) is False
