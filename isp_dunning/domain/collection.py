@@ -10,10 +10,13 @@ decimal comma, dates as DD.MM.YYYY, UTF-8 with byte order mark.
 import csv
 import io
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
-from .money import round_money
+from .money import round_money, to_decimal
+
+INVOICE = "Rechnung"
+FEE = "Mahngebühr"
 
 COLUMNS = (
     ("kind", "Art"),
@@ -94,3 +97,65 @@ def claims_csv(claims):
 
 def total_open(claims):
     return round_money(sum((claim.open_amount for claim in claims), Decimal("0")))
+
+
+def default_date(interest_start, due_date, first_notice_date):
+    """When the debtor is in default (Verzugsbeginn): the day after the due
+    date, or the first reminder's date where interest starts with it (and
+    a first reminder exists)."""
+    if interest_start == "first_notice" and first_notice_date:
+        return first_notice_date
+    return due_date + timedelta(days=1) if due_date else None
+
+
+def invoice_claim(
+    debtor,
+    currency,
+    *,
+    number,
+    invoice_date,
+    due_date,
+    default,
+    total,
+    residual,
+    lump_sum,
+    interest,
+):
+    """The claim of one handed-over invoice: its total as principal, what
+    was paid on it, and the lump sums and interest its notices charged.
+
+    :param debtor: customer_ref, customer_name, street, zip, city, country, email
+    """
+    total = to_decimal(total)
+    return Claim(
+        kind=INVOICE,
+        number=number,
+        invoice_date=invoice_date,
+        due_date=due_date,
+        default_date=default,
+        principal=total,
+        fees=Decimal("0"),
+        lump_sum=to_decimal(lump_sum),
+        interest=to_decimal(interest),
+        payments=total - to_decimal(residual),
+        currency=currency,
+        **debtor,
+    )
+
+
+def fee_claim(debtor, currency, *, number, notice_date, deadline, fee):
+    """The dunning fee of one notice as a cost position of its own."""
+    return Claim(
+        kind=FEE,
+        number=number,
+        invoice_date=notice_date,
+        due_date=deadline,
+        default_date=None,
+        principal=Decimal("0"),
+        fees=to_decimal(fee),
+        lump_sum=Decimal("0"),
+        interest=Decimal("0"),
+        payments=Decimal("0"),
+        currency=currency,
+        **debtor,
+    )

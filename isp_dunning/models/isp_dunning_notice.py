@@ -6,7 +6,7 @@ from stdnum import iban
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from ..domain import rendering
+from ..domain import rendering, template_context
 from ..domain.escalation import is_business
 from ..domain.money import to_decimal
 
@@ -413,15 +413,18 @@ class IspDunningNotice(models.Model):
                 else None
             ),
             "interest_lines": interest_lines,
+            # the notice's own links, set by _render_context (payment part)
+            "pay_url": "",
+            "girocode_url": "",
         }
         notice_data.update({key: money(value) for key, value in amounts.items()})
-        return {
-            "company": company_data,
-            "partner": partner_data,
-            "notice": notice_data,
-            "invoices": invoices,
-            "lang": lang[:2],
-        }
+        return template_context.make_context(
+            company=company_data,
+            partner=partner_data,
+            notice=notice_data,
+            invoices=invoices,
+            lang=lang,
+        )
 
     def _render_parts(self, level=None, context=None):
         """Subject, text and HTML of the notice in the customer's language."""

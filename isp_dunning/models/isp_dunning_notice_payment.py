@@ -142,13 +142,6 @@ class IspDunningNotice(models.Model):
     # ------------------------------------------------------------------
     # What the templates see
     # ------------------------------------------------------------------
-    @api.model
-    def _build_render_context(self, *args, **kwargs):
-        context = super()._build_render_context(*args, **kwargs)
-        context["notice"].setdefault("pay_url", "")
-        context["notice"].setdefault("girocode_url", "")
-        return context
-
     def _render_context(self):
         context = super()._render_context()
         context["notice"].update(
