@@ -91,11 +91,20 @@ env.cr.commit()
 today = fields.Date.context_today(env["isp.dunning.run"])
 company = env.ref("base.main_company")
 Run = env["isp.dunning.run"].with_company(company).with_context(dunning_autocommit=True)
+Notice = env["isp.dunning.notice"]
 for weeks in range(10, 0, -1):
-    Run.run_dunning(date=today - timedelta(weeks=weeks))
+    day = today - timedelta(weeks=weeks)
+    Run.run_dunning(date=day)
+    # Deliver the day's reminders now (the mail queue's own job runs hourly).
+    env["mail.mail"].process_email_queue()
+    # In this history they reached the customers on their own day: the
+    # consumer guard (§ 61 TKG) counts an announcement from its delivery.
+    Notice.search(
+        [("company_id", "=", company.id), ("date", "=", day), ("state", "not in", ("error", "cancelled"))]
+    ).write({"delivered_date": day})
+    env.cr.commit()
 run = Run.run_dunning(date=today)
 env.cr.commit()
-# Deliver the queued reminders now (the mail queue's own job runs hourly).
 env["mail.mail"].process_email_queue()
 env.cr.commit()
 notices = env["isp.dunning.notice"].search([("company_id", "=", company.id)])
