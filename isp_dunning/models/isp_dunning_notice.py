@@ -69,6 +69,11 @@ class IspDunningNotice(models.Model):
     fee_amount = fields.Monetary(string="Fee", readonly=True)
     lump_sum_amount = fields.Monetary(string="Lump Sums", readonly=True)
     interest_amount = fields.Monetary(string="Interest", readonly=True)
+    return_charge_amount = fields.Monetary(
+        string="Returned Debit Charges",
+        readonly=True,
+        help="Charges for returned direct debits of the invoices on this notice.",
+    )
     amount_total_due = fields.Monetary(
         string="Total Due", compute="_compute_amount_total_due", store=True
     )
@@ -144,7 +149,9 @@ class IspDunningNotice(models.Model):
         for notice in self:
             notice.fee_move_id = notice.fee_move_ids[:1]
 
-    @api.depends("amount_open", "fee_amount", "lump_sum_amount", "interest_amount")
+    @api.depends(
+        "amount_open", "fee_amount", "lump_sum_amount", "interest_amount", "return_charge_amount"
+    )
     def _compute_amount_total_due(self):
         for notice in self:
             notice.amount_total_due = notice.currency_id.round(
@@ -152,6 +159,7 @@ class IspDunningNotice(models.Model):
                 + notice.fee_amount
                 + notice.lump_sum_amount
                 + notice.interest_amount
+                + notice.return_charge_amount
             )
 
     @api.model_create_multi
@@ -311,6 +319,7 @@ class IspDunningNotice(models.Model):
                 "fee_amount": self.fee_amount,
                 "lump_sum_amount": self.lump_sum_amount,
                 "interest_amount": self.interest_amount,
+                "return_charge_amount": self.return_charge_amount,
                 "amount_total_due": self.amount_total_due,
             },
             reference=self.name,
