@@ -109,6 +109,13 @@ class IspDunningNotice(models.Model):
         readonly=True,
         help="This notice blocked the customer's portal access.",
     )
+    portal_block_released = fields.Boolean(
+        string="Portal Block Lifted on Payment",
+        readonly=True,
+        help="Dunning lifted this notice's block when the invoices were paid or paused. "
+        "A later run blocks again when one of them is open at a blocking level again, "
+        "e.g. after a returned direct debit.",
+    )
     collection_handover = fields.Boolean(related="level_id.collection_handover")
 
     # What was delivered: the rendered texts, the mail and the letter.
