@@ -14,7 +14,12 @@ Rules (German practice, § 286/288 BGB):
 * one notice per customer and currency; its level is the highest new level;
   the customer's other overdue invoices are listed as still open;
 * the notice level's fee is charged once per notice, the business lump sum
-  once per invoice, interest for the days since the last charge.
+  once per invoice, interest for the days since the last charge;
+* an invoice in payment (a payment registered, not yet through the bank)
+  is not escalated and keeps its level and dates; when the payment comes
+  back it resumes where it was;
+* a returned direct debit is charged once, on the next notice that lists
+  its invoice (``returns``).
 """
 
 from dataclasses import dataclass, field
@@ -22,7 +27,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
-from . import escalation
+from . import escalation, returns
 from .interest import compute_interest
 from .money import round_fraction, round_money
 
@@ -76,6 +81,8 @@ class Invoice:
     paused_until: date | None = None
     handed_over: bool = False
     excluded: bool = False  # e.g. a fee document when those are not dunned
+    in_payment: bool = False  # a payment is registered, not yet through the bank
+    returns_pending: int = 0  # returned direct debits not yet passed on
 
 
 @dataclass(frozen=True)
@@ -92,6 +99,7 @@ class Settings:
     interest_start: str = "due_date"  # or "first_notice"
     payment_days: int = 10
     lump_sum: Decimal = Decimal("40.00")  # § 288 (5) BGB, company currency
+    return_charge: Decimal = Decimal("0")  # per returned debit, company currency
     base_rates: tuple = ()
     # per currency: units of that currency for one unit of company currency
     rates: dict = field(default_factory=dict)
@@ -121,6 +129,8 @@ class LinePlan:
     interest_days: int = 0
     interest_segments: tuple = ()
     lump_sum: Decimal = Decimal("0")
+    return_charge: Decimal = Decimal("0")
+    returns_settled: int = 0  # returned debits this notice passes on
 
 
 @dataclass(frozen=True)
@@ -135,14 +145,20 @@ class NoticePlan:
     lump_sum_amount: Decimal
     interest_amount: Decimal
     amount_open: Decimal
+    return_charge_amount: Decimal = Decimal("0")
 
     @property
     def amount_total_due(self):
-        return self.amount_open + self.fee_amount + self.lump_sum_amount + self.interest_amount
+        return self.amount_open + self.charges
 
     @property
     def charges(self):
-        return self.fee_amount + self.lump_sum_amount + self.interest_amount
+        return (
+            self.fee_amount
+            + self.lump_sum_amount
+            + self.interest_amount
+            + self.return_charge_amount
+        )
 
     @property
     def escalated_move_ids(self):
@@ -164,7 +180,14 @@ SKIP_EXCLUDED = "customer excluded from dunning"
 SKIP_PAUSED = "paused"
 SKIP_NETTED = "net balance covered by credits"
 SKIP_BELOW_TOLERANCE = "below tolerance"
-SKIP_REASONS = (SKIP_EXCLUDED, SKIP_PAUSED, SKIP_NETTED, SKIP_BELOW_TOLERANCE)
+SKIP_IN_PAYMENT = "in payment"
+SKIP_REASONS = (
+    SKIP_EXCLUDED,
+    SKIP_PAUSED,
+    SKIP_NETTED,
+    SKIP_BELOW_TOLERANCE,
+    SKIP_IN_PAYMENT,
+)
 
 
 def _overdue_invoices(items, invoices, today, tolerance, below=None):
@@ -269,6 +292,9 @@ def plan_customer(customer, items, invoices, levels, settings):
             if invoice.paused_until and invoice.paused_until >= today:
                 plan.skipped.append((move_id, SKIP_PAUSED))
                 continue
+            if invoice.in_payment:
+                plan.skipped.append((move_id, SKIP_IN_PAYMENT))
+                continue
             active[move_id] = (due_date, overdue_items)
         credits = sum((-i.residual for i in currency_items if i.residual < 0), Decimal("0"))
         open_amounts = [sum((i.residual for i in its), Decimal("0")) for _d, its in active.values()]
@@ -303,6 +329,8 @@ def plan_customer(customer, items, invoices, levels, settings):
         lines = []
         lump_total = Decimal("0")
         interest_total = Decimal("0")
+        return_total = Decimal("0")
+        return_amount = settings.convert(settings.return_charge, currency)
         for move_id, (due_date, overdue_items) in sorted(
             active.items(), key=lambda kv: (kv[1][0], kv[0])
         ):
@@ -312,6 +340,7 @@ def plan_customer(customer, items, invoices, levels, settings):
             lump_sum = Decimal("0")
             if level.b2b_flat_fee and customer.is_business and not invoice.lump_sum_charged:
                 lump_sum = settings.convert(settings.lump_sum, currency)
+            return_charge = returns.return_charge(invoice.returns_pending, return_amount)
             new_level = escalations.get(move_id)
             lines.append(
                 LinePlan(
@@ -327,9 +356,12 @@ def plan_customer(customer, items, invoices, levels, settings):
                     interest_days=interest["days"] if interest else 0,
                     interest_segments=interest["segments"] if interest else (),
                     lump_sum=lump_sum,
+                    return_charge=return_charge,
+                    returns_settled=max(invoice.returns_pending, 0),
                 )
             )
             lump_total += lump_sum
+            return_total += return_charge
             if interest:
                 interest_total += interest["amount"]
         plan.notices.append(
@@ -344,6 +376,7 @@ def plan_customer(customer, items, invoices, levels, settings):
                 lump_sum_amount=lump_total,
                 interest_amount=interest_total,
                 amount_open=sum((line.amount_open for line in lines), Decimal("0")),
+                return_charge_amount=return_total,
             )
         )
     return plan

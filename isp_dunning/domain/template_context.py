@@ -19,12 +19,12 @@ Keys:
 ``notice``
     level_name, level_sequence, number, payment_reference, date, deadline,
     currency (ISO code), currency_symbol, amount_open, fee_amount,
-    lump_sum_amount, interest_amount, amount_total_due,
-    portal_block_announced, portal_block, portal_block_date (date or None),
-    interest_lines, pay_url (the notice's public pay link, '' if none),
-    girocode_url (image URL of the GiroCode, an EPC QR code of the amount
-    due with the notice number as reference; '' without a SEPA IBAN or
-    outside EUR)
+    lump_sum_amount, interest_amount, return_charge_amount (returned direct
+    debits), amount_total_due, portal_block_announced, portal_block,
+    portal_block_date (date or None), interest_lines, pay_url (the notice's
+    public pay link, '' if none), girocode_url (image URL of the GiroCode, an
+    EPC QR code of the amount due with the notice number as reference; ''
+    without a SEPA IBAN or outside EUR)
 ``notice.interest_lines[]`` (one per invoice that charges interest)
     invoice, date_from, date_to, days, detail (the rates and days in
     words), amount
@@ -75,6 +75,7 @@ NOTICE_KEYS = frozenset(
         "fee_amount",
         "lump_sum_amount",
         "interest_amount",
+        "return_charge_amount",
         "amount_total_due",
         "portal_block_announced",
         "portal_block",
@@ -97,7 +98,14 @@ INVOICE_KEYS = frozenset(
         "portal_url",
     }
 )
-MONEY_KEYS = ("amount_open", "fee_amount", "lump_sum_amount", "interest_amount", "amount_total_due")
+MONEY_KEYS = (
+    "amount_open",
+    "fee_amount",
+    "lump_sum_amount",
+    "interest_amount",
+    "return_charge_amount",
+    "amount_total_due",
+)
 
 
 def _check_keys(where, values, keys):
@@ -218,6 +226,7 @@ def sample_context(lang="de_DE"):
             "fee_amount": fee,
             "lump_sum_amount": lump_sum,
             "interest_amount": interest_amount,
+            "return_charge_amount": Decimal("0.00"),
             "amount_total_due": amount_open + fee + lump_sum + interest_amount,
             "portal_block_announced": True,
             "portal_block": False,

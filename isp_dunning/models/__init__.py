@@ -1,6 +1,8 @@
 from . import (
     account_move,
     account_move_line,
+    account_partial_reconcile,
+    account_payment,
     isp_dunning_base_rate,
     isp_dunning_demo,
     isp_dunning_level,

@@ -57,6 +57,12 @@ class AccountMove(models.Model):
         readonly=True,
         help="The 40 EUR lump sum of § 288 (5) BGB was charged for this invoice.",
     )
+    dunning_returns_pending = fields.Integer(
+        string="Returned Debits to Charge",
+        copy=False,
+        readonly=True,
+        help="Returned direct debits of this invoice whose charge the next notice passes on.",
+    )
     dunning_handed_over = fields.Boolean(
         string="Handed Over to Collection", copy=False, readonly=True, tracking=True
     )
@@ -87,27 +93,62 @@ class AccountMove(models.Model):
                     )
                 )
 
+    def _dunning_is_open(self):
+        """Whether the invoice is still to be paid: not paid, in payment,
+        credited or otherwise settled."""
+        self.ensure_one()
+        return self.payment_state not in (
+            "paid",
+            "in_payment",
+            "reversed",
+        ) and not self.currency_id.is_zero(self.amount_residual)
+
     def _dunning_leave(self):
-        """Invoices that are paid, credited or no longer open leave dunning;
-        their notices stay as history."""
-        leaving = self.filtered(
-            lambda m: (
-                m.dunning_level_id
-                and (
-                    m.payment_state in ("paid", "in_payment", "reversed")
-                    or m.currency_id.is_zero(m.amount_residual)
-                )
-            )
-        )
+        """Invoices that are paid, in payment, credited or no longer open
+        leave dunning. They keep their level, dates and notices: the customer's
+        level and portal block no longer count them (they read open invoices
+        only), and when the payment is undone (a returned direct debit) the
+        invoice resumes where it was."""
+        leaving = self.filtered(lambda m: m.dunning_level_id and not m._dunning_is_open())
         if not leaving:
             return leaving
-        leaving.write({"dunning_level_id": False, "dunning_next_date": False})
+        leaving.filtered("dunning_next_date").write({"dunning_next_date": False})
         for move in leaving:
             move.message_post(body=self.env._("Paid: the invoice left dunning."))
         partners = leaving.commercial_partner_id
         partners._dunning_refresh_level()
         partners._dunning_release_if_settled()
         return leaving
+
+    def _dunning_record_returns(self, counts):
+        """Record returned direct debits, {invoice id: count}, on these
+        invoices; those back in dunning say at which level they resume. The
+        portal block is not restored here: the next run decides it."""
+        for move in self:
+            count = counts.get(move.id, 0)
+            if not count:
+                continue
+            # A dunning field only: no journal item sync or balance check.
+            move.with_context(skip_invoice_sync=True, check_move_validity=False).write(
+                {"dunning_returns_pending": move.dunning_returns_pending + count}
+            )
+            if move.dunning_level_id:
+                body = self.env._(
+                    "Payment returned: the invoice resumes dunning at level %s.",
+                    move.dunning_level_id.name,
+                )
+            else:
+                body = self.env._("Payment returned: the invoice is open again.")
+            move.message_post(body=body)
+        self.commercial_partner_id._dunning_refresh_level()
+
+    def button_draft(self):
+        # An invoice reset to draft undoes its own reconciliations: that is no
+        # returned payment.
+        drafted = set(self.env.context.get("dunning_drafted_move_ids", ())) | set(self.ids)
+        return super(
+            AccountMove, self.with_context(dunning_drafted_move_ids=tuple(drafted))
+        ).button_draft()
 
     def _get_next_sequence_format(self):
         # While a batch of fee documents is posted: the documents of one

@@ -69,6 +69,11 @@ class IspDunningNotice(models.Model):
     fee_amount = fields.Monetary(string="Fee", readonly=True)
     lump_sum_amount = fields.Monetary(string="Lump Sums", readonly=True)
     interest_amount = fields.Monetary(string="Interest", readonly=True)
+    return_charge_amount = fields.Monetary(
+        string="Returned Debit Charges",
+        readonly=True,
+        help="Charges for returned direct debits of the invoices on this notice.",
+    )
     amount_total_due = fields.Monetary(
         string="Total Due", compute="_compute_amount_total_due", store=True
     )
@@ -103,6 +108,13 @@ class IspDunningNotice(models.Model):
         string="Portal Blocked",
         readonly=True,
         help="This notice blocked the customer's portal access.",
+    )
+    portal_block_released = fields.Boolean(
+        string="Portal Block Lifted on Payment",
+        readonly=True,
+        help="Dunning lifted this notice's block when the invoices were paid or paused. "
+        "A later run blocks again when one of them is open at a blocking level again, "
+        "e.g. after a returned direct debit.",
     )
     collection_handover = fields.Boolean(related="level_id.collection_handover")
 
@@ -144,7 +156,9 @@ class IspDunningNotice(models.Model):
         for notice in self:
             notice.fee_move_id = notice.fee_move_ids[:1]
 
-    @api.depends("amount_open", "fee_amount", "lump_sum_amount", "interest_amount")
+    @api.depends(
+        "amount_open", "fee_amount", "lump_sum_amount", "interest_amount", "return_charge_amount"
+    )
     def _compute_amount_total_due(self):
         for notice in self:
             notice.amount_total_due = notice.currency_id.round(
@@ -152,6 +166,7 @@ class IspDunningNotice(models.Model):
                 + notice.fee_amount
                 + notice.lump_sum_amount
                 + notice.interest_amount
+                + notice.return_charge_amount
             )
 
     @api.model_create_multi
@@ -323,6 +338,7 @@ class IspDunningNotice(models.Model):
                 "fee_amount": self.fee_amount,
                 "lump_sum_amount": self.lump_sum_amount,
                 "interest_amount": self.interest_amount,
+                "return_charge_amount": self.return_charge_amount,
                 "amount_total_due": self.amount_total_due,
             },
             reference=self.name,

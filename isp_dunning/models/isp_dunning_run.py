@@ -538,6 +538,7 @@ class IspDunningRun(models.Model):
             planning.SKIP_PAUSED: self.env._("paused"),
             planning.SKIP_NETTED: self.env._("net balance covered by credits and payments"),
             planning.SKIP_BELOW_TOLERANCE: self.env._("below the tolerance"),
+            planning.SKIP_IN_PAYMENT: self.env._("in payment"),
         }
         lines = []
         partners = self.env["res.partner"].browse(list(skipped))

@@ -44,6 +44,13 @@ class ResCompany(models.Model):
         string="Dun Fee Documents",
         help="Also dun the documents that book dunning fees and interest.",
     )
+    dunning_return_charge = fields.Monetary(
+        string="Returned Debit Charge",
+        currency_field="currency_id",
+        default=0.0,
+        help="Charged on the next notice for each returned direct debit "
+        "(Rücklastschrift), e.g. the bank's return fee. 0: nothing is charged.",
+    )
     dunning_batch_size = fields.Integer(
         default=500,
         help="Customers processed per transaction in a dunning run.",
@@ -92,6 +99,7 @@ class ResCompany(models.Model):
         "dunning_batch_size",
         "dunning_block_threshold",
         "dunning_block_notice_days",
+        "dunning_return_charge",
     )
     def _check_dunning_settings(self):
         for company in self:
@@ -105,6 +113,10 @@ class ResCompany(models.Model):
                 raise ValidationError(self.env._("The dunning batch size must be at least 1."))
             if company.dunning_block_threshold < 0:
                 raise ValidationError(self.env._("The blocking threshold cannot be negative."))
+            if company.dunning_return_charge < 0:
+                raise ValidationError(
+                    self.env._("The charge for a returned debit cannot be negative.")
+                )
             if company.dunning_block_notice_days < 0:
                 raise ValidationError(
                     self.env._("The block announcement period cannot be negative.")

@@ -17,6 +17,9 @@ class ResConfigSettings(models.TransientModel):
     dunning_dun_fee_documents = fields.Boolean(
         related="company_id.dunning_dun_fee_documents", readonly=False
     )
+    dunning_return_charge = fields.Monetary(
+        related="company_id.dunning_return_charge", readonly=False
+    )
     dunning_portal_blocked_message = fields.Text(
         related="company_id.dunning_portal_blocked_message", readonly=False
     )

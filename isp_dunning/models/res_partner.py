@@ -226,7 +226,13 @@ class ResPartner(models.Model):
                     ("partner_id.dunning_level_id", "!=", False),
                     ("partner_id.dunning_portal_blocked", "=", False),
                 ],
-                ["partner_id", "portal_block_postponed", "portal_block", "run_id"],
+                [
+                    "partner_id",
+                    "portal_block_postponed",
+                    "portal_block",
+                    "portal_block_released",
+                    "run_id",
+                ],
                 order="date desc, id desc",
             )
         )
@@ -234,11 +240,17 @@ class ResPartner(models.Model):
         for notice in notices:
             latest.setdefault(notice.partner_id, notice)
         # Only the customer's latest blocking notice counts: a block lifted by
-        # a manager after a later notice stays lifted.
+        # a manager after a later notice stays lifted. A block lifted on
+        # payment comes back when the invoices are open again (a returned
+        # debit), through this run, not at the moment of the return.
         waiting = [
             n
             for n in latest.values()
-            if n.portal_block_postponed and not n.portal_block and not (run and n.run_id == run)
+            if (
+                (n.portal_block_postponed and not n.portal_block)
+                or (n.portal_block and n.portal_block_released)
+            )
+            and not (run and n.run_id == run)
         ]
         partners = self.sudo().browse([n.partner_id.id for n in waiting])
         pending = portal_blocking.blocking_moves(partners, date).commercial_partner_id
@@ -250,13 +262,21 @@ class ResPartner(models.Model):
             try:
                 # One customer's failing provisioning hook must not fail the run.
                 with self.env.cr.savepoint():
+                    again = notice.portal_block_released
                     partner._dunning_block_portal(notice)
-                    notice.message_post(
-                        body=self.env._(
+                    if again:
+                        notice.portal_block_released = False
+                        body = self.env._(
+                            "Portal blocked again on %s: an invoice of the notice is open "
+                            "again (e.g. a returned direct debit).",
+                            format_date(self.env, date),
+                        )
+                    else:
+                        body = self.env._(
                             "Portal blocked on %s: the consumer guard (§ 61 TKG) allows it now.",
                             format_date(self.env, date),
                         )
-                    )
+                    notice.message_post(body=body)
                     self._dunning_run_level_action(notice)
             except Exception as error:
                 _logger.warning("Portal block of %s failed: %s", partner.display_name, error)
@@ -285,6 +305,9 @@ class ResPartner(models.Model):
             return self.browse()
         date = date or fields.Date.context_today(self)
         released = partners - portal_blocking.blocking_moves(partners, date).commercial_partner_id
+        # Remembered so that a later run can block again (see
+        # _dunning_retry_postponed_blocks).
+        released.dunning_portal_block_notice_id.write({"portal_block_released": True})
         released._dunning_unblock_portal(
             self.env._(
                 "Portal access restored: no invoice is left open at a blocking dunning level."

@@ -19,6 +19,8 @@ MOVE_FIELDS = [
     "dunning_blocked_until",
     "dunning_handed_over",
     "dunning_fee_notice_id",
+    "dunning_returns_pending",
+    "payment_state",
 ]
 
 
@@ -129,6 +131,7 @@ def settings_for(run, context, currencies):
         interest_start=company.dunning_interest_start,
         payment_days=company.dunning_payment_days,
         lump_sum=context["lump_sum"],
+        return_charge=to_decimal(company.dunning_return_charge),
         base_rates=context["base_rates"],
         rates=rates,
         precisions=precisions,
@@ -169,6 +172,8 @@ def read_batch(run, partner_ids, context):
             paused_until=data["dunning_blocked_until"] or None,
             handed_over=data["dunning_handed_over"],
             excluded=bool(data["dunning_fee_notice_id"]) and not dun_fee_docs,
+            in_payment=data["payment_state"] == "in_payment",
+            returns_pending=data["dunning_returns_pending"],
         )
     for partner_id in partner_ids:
         if partner_id in already:

@@ -73,6 +73,7 @@ def _notice_vals(run, notice, channel, email):
         "fee_amount": float(notice.fee_amount),
         "lump_sum_amount": float(notice.lump_sum_amount),
         "interest_amount": float(notice.interest_amount),
+        "return_charge_amount": float(notice.return_charge_amount),
         "channel": channel,
         "email_to": email if channel != channels.LETTER else False,
         "state": channels.initial_state(channel),
@@ -90,6 +91,7 @@ def _update_invoices(run, plans, move_data, levels):
         escalated = {}
         charged_interest = set()
         charged_lump = set()
+        returns_settled = defaultdict(int)
         for notice in plan.notices:
             for line in notice.lines:
                 if line.escalated:
@@ -98,7 +100,9 @@ def _update_invoices(run, plans, move_data, levels):
                     charged_interest.add(line.move_id)
                 if line.lump_sum:
                     charged_lump.add(line.move_id)
-        touched = set(plan.next_dates) | set(escalated)
+                if line.returns_settled:
+                    returns_settled[line.move_id] += line.returns_settled
+        touched = set(plan.next_dates) | set(escalated) | set(returns_settled)
         for move_id in touched:
             data = move_data[move_id]
             vals = {}
@@ -119,6 +123,11 @@ def _update_invoices(run, plans, move_data, levels):
                 vals["dunning_interest_until"] = today
             if move_id in charged_lump:
                 vals["dunning_lump_sum_charged"] = True
+            if move_id in returns_settled:
+                # Passed on (or not charged): a later notice never charges them.
+                vals["dunning_returns_pending"] = max(
+                    data["dunning_returns_pending"] - returns_settled[move_id], 0
+                )
             if vals:
                 groups[tuple(sorted(vals.items()))].append(move_id)
     # Dunning fields only: no journal item sync or balance check needed.

@@ -70,6 +70,15 @@ def create_fee_moves(run, notices, notice_plans):
                         account,
                     )
                 )
+            if line.return_charge:
+                invoice_lines.append(
+                    _fee_line(
+                        env._("Returned direct debit charge, invoice %s", names[line.move_id]),
+                        line.return_charge,
+                        product,
+                        account,
+                    )
+                )
             if line.interest_amount:
                 invoice_lines.append(
                     _fee_line(

@@ -94,13 +94,15 @@ class TestDunningRun(DunningCommon):
         self.dun(date(2025, 3, 2))
         self.assertEqual(invoice.dunning_level_id, self.level_1)
 
-    def test_payment_clears_level_at_reconciliation(self):
+    def test_payment_ends_dunning_at_reconciliation(self):
         invoice = self.make_invoice(self.consumer, 30.0, date(2025, 2, 1))
         self.dun(date(2025, 2, 8))
         self.assertEqual(self.consumer.dunning_level_id, self.level_1)
         self.pay(invoice, 30.0, date(2025, 2, 9))
         self.assertEqual(invoice.payment_state in ("paid", "in_payment"), True)
-        self.assertFalse(invoice.dunning_level_id)
+        # The invoice keeps the level it reached (a returned debit resumes
+        # there); the customer has nothing open in dunning.
+        self.assertEqual(invoice.dunning_level_id, self.level_1)
         self.assertFalse(self.consumer.dunning_level_id)
         self.assertEqual(len(invoice.dunning_notice_ids), 1, "history stays")
 

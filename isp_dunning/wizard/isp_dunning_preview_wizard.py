@@ -79,7 +79,14 @@ class IspDunningPreviewWizard(models.TransientModel):
         currency = company.currency_id
         lines = []
         amounts = dict.fromkeys(
-            ("amount_open", "fee_amount", "lump_sum_amount", "interest_amount", "amount_total_due"),
+            (
+                "amount_open",
+                "fee_amount",
+                "lump_sum_amount",
+                "interest_amount",
+                "return_charge_amount",
+                "amount_total_due",
+            ),
             0.0,
         )
         if plan.notices:
@@ -108,6 +115,7 @@ class IspDunningPreviewWizard(models.TransientModel):
                 "fee_amount": float(notice.fee_amount),
                 "lump_sum_amount": float(notice.lump_sum_amount),
                 "interest_amount": float(notice.interest_amount),
+                "return_charge_amount": float(notice.return_charge_amount),
                 "amount_total_due": float(notice.amount_total_due),
             }
         return Notice._build_render_context(

@@ -614,12 +614,13 @@ def test_not_yet_due_small_invoice_is_not_a_skip():
     assert plan.skipped == []
 
 
-def test_skip_reasons_are_the_four_documented_ones():
+def test_skip_reasons_are_the_documented_ones():
     assert planning.SKIP_REASONS == (
         "customer excluded from dunning",
         "paused",
         "net balance covered by credits",
         "below tolerance",
+        "in payment",
     )
 
 
@@ -1330,3 +1331,113 @@ def test_property_runs_never_skip_levels_or_escalate_twice(seed):
     if daily:
         # daily runs walk every invoice through the whole ladder within 120 days
         assert all(invoice.level_id == 4 for invoice in invoices.values())
+
+
+# -- in payment and returned direct debits -----------------------------------
+
+
+def test_invoice_in_payment_is_not_escalated_and_keeps_its_state():
+    today = DUE + days(60)
+    invoice = Invoice(
+        10,
+        level_id=2,
+        last_notice_date=DUE + days(21),
+        first_notice_date=DUE + days(7),
+        interest_until=DUE + days(21),
+        in_payment=True,
+    )
+    plan = run(today, [item(10, "100.00")], [invoice])
+    assert plan.notices == []
+    assert plan.next_dates == {}, "nothing is written on the invoice"
+    assert plan.skipped == [(10, "in payment")]
+
+
+def test_invoice_in_payment_is_left_out_of_another_notice():
+    today = DUE + days(7)
+    invoices = [Invoice(10, in_payment=True), Invoice(11)]
+    plan = run(today, [item(10, "100.00"), item(11, "50.00")], invoices)
+    notice = only_notice(plan)
+    assert [line.move_id for line in notice.lines] == [11]
+    assert notice.amount_open == D("50.00")
+    assert (10, "in payment") in plan.skipped
+
+
+def test_payment_back_resumes_at_the_old_level_with_interest_from_the_old_date():
+    """The state kept while in payment: level 2 on day 21, interest charged
+    until then. Back from payment on day 60: level 3, interest from day 22."""
+    today = DUE + days(60)
+    invoice = Invoice(
+        10,
+        level_id=2,
+        last_notice_date=DUE + days(21),
+        first_notice_date=DUE + days(7),
+        interest_until=DUE + days(21),
+    )
+    plan = run(today, [item(10, "1000.00")], [invoice])
+    line = only_line(plan)
+    assert line.new_level_id == 3
+    assert line.interest_from == DUE + days(22)
+    assert line.interest_to == today
+
+
+def test_return_charge_on_the_next_notice_once_per_return():
+    today = DUE + days(7)
+    invoice = Invoice(10, returns_pending=2)
+    plan = run(today, [item(10, "100.00")], [invoice], return_charge=D("3.00"))
+    notice = only_notice(plan)
+    assert only_line(plan).return_charge == D("6.00")
+    assert only_line(plan).returns_settled == 2
+    assert notice.return_charge_amount == D("6.00")
+    assert notice.charges == D("6.00")
+    assert notice.amount_total_due == D("106.00")
+
+
+def test_return_charge_also_for_an_invoice_listed_as_still_open():
+    """Invoice 11 is not escalated on the notice but listed: its return is
+    passed on there."""
+    today = DUE + days(7)
+    invoices = [Invoice(10), Invoice(11, level_id=1, last_notice_date=today - days(1))]
+    invoices[1] = replace(invoices[1], returns_pending=1)
+    items = [item(10, "100.00"), item(11, "50.00")]
+    notice = only_notice(run(today, items, invoices, return_charge=D("3.00")))
+    lines = lines_by_move(notice)
+    assert not lines[11].escalated
+    assert lines[11].return_charge == D("3.00")
+    assert lines[10].return_charge == D("0")
+    assert notice.return_charge_amount == D("3.00")
+
+
+def test_without_the_setting_a_return_is_settled_without_a_charge():
+    today = DUE + days(7)
+    plan = run(today, [item(10, "100.00")], [Invoice(10, returns_pending=1)])
+    notice = only_notice(plan)
+    assert notice.return_charge_amount == D("0")
+    assert notice.charges == D("0")
+    assert only_line(plan).returns_settled == 1
+
+
+def test_no_notice_no_return_charge():
+    """A returned debit waits for a notice: none before level 1 is due."""
+    plan = run(DUE + days(6), [item(10, "100.00")], [Invoice(10, returns_pending=1)])
+    assert plan.notices == []
+
+
+def test_return_charge_is_converted_to_the_notice_currency():
+    today = DUE + days(7)
+    plan = run(
+        today,
+        [item(10, "100.00", currency=CHF)],
+        [Invoice(10, returns_pending=1)],
+        return_charge=D("3.00"),
+        rates={CHF: D("0.9412")},
+    )
+    assert only_notice(plan).return_charge_amount == D("2.82")
+
+
+def test_in_payment_invoice_keeps_its_pending_return():
+    today = DUE + days(7)
+    invoices = [Invoice(10, in_payment=True, returns_pending=1), Invoice(11)]
+    items = [item(10, "100.00"), item(11, "50.00")]
+    notice = only_notice(run(today, items, invoices, return_charge=D("3.00")))
+    assert notice.return_charge_amount == D("0")
+    assert [line.returns_settled for line in notice.lines] == [0]

@@ -328,6 +328,7 @@ def test_sample_context_keys():
         "fee_amount",
         "lump_sum_amount",
         "interest_amount",
+        "return_charge_amount",
         "amount_total_due",
         "currency_symbol",
         "currency",
