@@ -361,8 +361,20 @@ class TestGiroCode(DunningCommon):
         notice.currency_id = self.env.ref("base.USD")
         self.assertEqual(notice._dunning_girocode_payload(10), "")
 
-    def test_templates_render_without_a_notice(self):
-        # The level preview has no notice: the keys exist and are empty.
+    def test_links_are_empty_until_the_notice_has_them(self):
+        # What a notice's context is built from has no links of its own: the
+        # keys exist and are empty until _render_context fills them in.
+        zero = dict.fromkeys(
+            (
+                "amount_open",
+                "fee_amount",
+                "lump_sum_amount",
+                "interest_amount",
+                "return_charge_amount",
+                "amount_total_due",
+            ),
+            0.0,
+        )
         context = self.Notice._build_render_context(
             partner=self.business,
             level=self.level_2,
@@ -370,7 +382,7 @@ class TestGiroCode(DunningCommon):
             deadline=D(2025, 1, 11),
             currency=self.company.currency_id,
             lines=[],
-            amounts={},
+            amounts=zero,
             reference="PREVIEW",
             company=self.company,
         )

@@ -86,7 +86,10 @@ class TestPaymentAllocation(DunningCommon):
         self.assertEqual(payment.memo, self.notice.name)
         self.assertTrue(payment.is_reconciled)
         self.assertSettled(self.old | self.new | self.fee_doc)
-        self.assertFalse(self.old.dunning_level_id, "a paid invoice leaves dunning")
+        # A paid invoice leaves dunning (it keeps its level for a returned
+        # debit); the customer has nothing left in dunning.
+        self.assertFalse(self.old.dunning_next_date)
+        self.assertFalse(self.consumer.dunning_level_id)
         message = self.notice.message_ids[:1]
         self.assertIn("principal 150.00", message.body)
 
@@ -215,8 +218,13 @@ class TestPaymentAllocation(DunningCommon):
     def test_cron_matches_before_the_run_decides(self):
         payment = self.incoming_payment(150.0 + self.charges, self.notice.name)
         notices = self.notices_of(self.consumer)
-        # The cron works as the superuser, in every company with dunning levels.
-        self.Run.sudo()._cron_run_dunning()
+        # The cron works as the superuser, in every company with dunning
+        # levels, and commits per batch: on a cursor of its own (in test mode
+        # its commits go to a savepoint of the test's transaction).
+        self.env.flush_all()
+        with self.registry.cursor() as cr:
+            self.env(cr=cr, su=True)["isp.dunning.run"]._cron_run_dunning()
+        self.env.invalidate_all()
         self.assertTrue(payment.is_reconciled)
         self.assertEqual(self.notices_of(self.consumer), notices, "nothing left to dun")
 
