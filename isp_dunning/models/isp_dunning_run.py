@@ -478,7 +478,7 @@ class IspDunningRun(models.Model):
         if not journal:
             raise UserError(
                 self.env._(
-                    "%s has no sales journal for dunning fees; choose one in the "
+                    "%s has no journal for dunning charges; choose a sales journal in the "
                     "Accounting settings.",
                     company.name,
                 )
@@ -490,6 +490,18 @@ class IspDunningRun(models.Model):
                     journal.display_name,
                 )
             )
+        for kind, account in company._dunning_charge_accounts().items():
+            if not account:
+                raise UserError(
+                    self.env._(
+                        "%(company)s has no income account for %(charge)s; choose one in the "
+                        "Accounting settings.",
+                        company=company.name,
+                        charge=company._dunning_charge_label(kind),
+                    )
+                )
+            # The account may have got a default tax since it was chosen.
+            company._dunning_check_charge_account(kind, account, UserError)
 
     def _prepare_context(self, levels):
         company = self.company_id
