@@ -83,7 +83,7 @@ class IspDunningRun(models.Model):
         default=lambda self: self.env.company,
     )
     date = fields.Date(required=True, readonly=True, default=fields.Date.context_today)
-    dry_run = fields.Boolean(string="Preview", readonly=True)
+    dry_run = fields.Boolean(string="Preview Run", readonly=True)
     state = fields.Selection(
         [
             ("draft", "Draft"),
@@ -110,7 +110,7 @@ class IspDunningRun(models.Model):
     @api.depends("date", "dry_run")
     def _compute_name(self):
         for run in self:
-            label = self.env._("Preview") if run.dry_run else self.env._("Dunning run")
+            label = self.env._("Preview run") if run.dry_run else self.env._("Dunning run")
             run.name = f"{label} {run.date or ''}"
 
     # ------------------------------------------------------------------

@@ -54,8 +54,8 @@ class ResCompany(models.Model):
     )
     dunning_interest_start = fields.Selection(
         [
-            ("due_date", "From the due date"),
-            ("first_notice", "From the first reminder"),
+            ("due_date", "From the day after the due date"),
+            ("first_notice", "From the day after the first reminder"),
         ],
         string="Interest Starts",
         default="due_date",

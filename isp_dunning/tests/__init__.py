@@ -11,4 +11,5 @@ from . import (
     test_reliability,
     test_run_costs,
     test_tour,
+    test_wording,
 )

@@ -22,7 +22,11 @@ class TestChargeAccounts(DunningCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.revenue = cls.company_data["default_account_revenue"]
+        # Revenue with a default sales tax, like SKR03 8400 (19 % USt).
+        cls.tax = cls.company_data["default_tax_sale"]
+        cls.revenue = cls.company_data["default_account_revenue"].copy(
+            {"code": "8400", "name": "Erlöse 19 % USt", "tax_ids": [Command.set(cls.tax.ids)]}
+        )
         cls.fee_account, cls.lump_sum_account, cls.interest_account = (
             cls._untaxed_account(code, name)
             for code, name in (
@@ -68,7 +72,7 @@ class TestChargeAccounts(DunningCommon):
                     # The generic chart's "Other Income", without taxes.
                     self.assertEqual(account.account_type, "income_other")
                     self.assertFalse(account.tax_ids)
-                    self.assertEqual(account.code, "4500")
+                    self.assertEqual(account.with_company(company).code, "450000")
                 self.assertEqual(journal.default_account_id, accounts["fee"])
                 invoice_journal = self.env["account.journal"].search(
                     [("type", "=", "sale"), ("company_id", "=", company.id)], limit=1
@@ -118,7 +122,7 @@ class TestChargeAccounts(DunningCommon):
             skr04, {"fee": skr04_fees, "lump_sum": skr04_fees, "interest": skr04_interest}
         )
         # A 2650 with a default tax is not taken: the untaxed fallback is.
-        self.interest_account.tax_ids = self.company_data["default_tax_sale"]
+        self.interest_account.tax_ids = self.tax
         interest = self.company._dunning_default_accounts("de_skr03")["interest"]
         self.assertNotEqual(interest, self.interest_account)
         self.assertFalse(interest.tax_ids)
@@ -142,8 +146,7 @@ class TestChargeAccounts(DunningCommon):
     # ------------------------------------------------------------------
     def test_account_with_default_tax_refused(self):
         taxed = self.revenue
-        tax = self.company_data["default_tax_sale"]
-        self.assertIn(tax, taxed.tax_ids)
+        tax = self.tax
         for field, charge in (
             ("dunning_fee_account_id", "dunning fees"),
             ("dunning_lump_sum_account_id", "lump sums"),
@@ -164,7 +167,7 @@ class TestChargeAccounts(DunningCommon):
 
     def test_run_refuses_an_account_that_got_a_tax(self):
         self._use_accounts()
-        self.interest_account.tax_ids = self.company_data["default_tax_sale"]
+        self.interest_account.tax_ids = self.tax
         self.make_invoice(self.consumer, 100.0, D(2025, 1, 1))
         with (
             mute_logger(RUN_LOGGER),
