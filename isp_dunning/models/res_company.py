@@ -30,7 +30,6 @@ class ResCompany(models.Model):
     )
     dunning_fee_account_id = fields.Many2one(
         "account.account",
-        string="Dunning Fee Account",
         domain=INCOME_ACCOUNT_DOMAIN,
         help="Income account of dunning fees, without default taxes (SKR03 2700, SKR04 4830).",
     )
