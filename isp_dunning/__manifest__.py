@@ -2,7 +2,7 @@
     "name": "ISP Dunning",
     "summary": "Automatic dunning (Mahnwesen) with fees, statutory interest, "
     "reminder templates, letters, collection handover and portal blocking",
-    "version": "18.0.1.1.0",
+    "version": "18.0.1.2.0",
     "category": "Accounting/Accounting",
     "license": "LGPL-3",
     "author": "isp_dunning",
@@ -37,6 +37,7 @@
             "isp_dunning/static/tests/tours/*.js",
         ],
     },
+    "post_init_hook": "post_init_hook",
     "demo": [
         "demo/isp_dunning_demo.xml",
     ],

@@ -15,8 +15,14 @@ class IspDunningDemo(models.AbstractModel):
     def _create_demo_invoices(self):
         company = self.env.ref("base.main_company")
         env = self.with_company(company).env
+        # Invoices in the customer invoice journal, not in dunning's own.
         journal = env["account.journal"].search(
-            [("type", "=", "sale"), ("company_id", "=", company.id)], limit=1
+            [
+                ("type", "=", "sale"),
+                ("company_id", "=", company.id),
+                ("id", "!=", company.dunning_journal_id.id),
+            ],
+            limit=1,
         )
         if not journal:
             return  # no chart of accounts yet: nothing can be invoiced

@@ -83,7 +83,7 @@ class IspDunningRun(models.Model):
         default=lambda self: self.env.company,
     )
     date = fields.Date(required=True, readonly=True, default=fields.Date.context_today)
-    dry_run = fields.Boolean(string="Preview", readonly=True)
+    dry_run = fields.Boolean(string="Preview Run", readonly=True)
     state = fields.Selection(
         [
             ("draft", "Draft"),
@@ -110,7 +110,7 @@ class IspDunningRun(models.Model):
     @api.depends("date", "dry_run")
     def _compute_name(self):
         for run in self:
-            label = self.env._("Preview") if run.dry_run else self.env._("Dunning run")
+            label = self.env._("Preview run") if run.dry_run else self.env._("Dunning run")
             run.name = f"{label} {run.date or ''}"
 
     # ------------------------------------------------------------------
@@ -481,7 +481,7 @@ class IspDunningRun(models.Model):
         if not journal:
             raise UserError(
                 self.env._(
-                    "%s has no sales journal for dunning fees; choose one in the "
+                    "%s has no journal for dunning charges; choose a sales journal in the "
                     "Accounting settings.",
                     company.name,
                 )
@@ -493,6 +493,18 @@ class IspDunningRun(models.Model):
                     journal.display_name,
                 )
             )
+        for kind, account in company._dunning_charge_accounts().items():
+            if not account:
+                raise UserError(
+                    self.env._(
+                        "%(company)s has no income account for %(charge)s; choose one in the "
+                        "Accounting settings.",
+                        company=company.name,
+                        charge=company._dunning_charge_label(kind),
+                    )
+                )
+            # The account may have got a default tax since it was chosen.
+            company._dunning_check_charge_account(kind, account, UserError)
 
     def _prepare_context(self, levels):
         company = self.company_id

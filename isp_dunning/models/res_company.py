@@ -1,6 +1,18 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
+from ..domain import accounts as charge_accounts
+
+INCOME_ACCOUNT_DOMAIN = (
+    "[('account_type', 'in', ('income', 'income_other')), ('tax_ids', '=', False)]"
+)
+CHARGE_ACCOUNT_FIELDS = {
+    charge_accounts.FEE: "dunning_fee_account_id",
+    charge_accounts.LUMP_SUM: "dunning_lump_sum_account_id",
+    charge_accounts.INTEREST: "dunning_interest_account_id",
+}
+JOURNAL_CODES = ("MK", "MKO", "MK1", "MK2", "MK3")
+
 
 class ResCompany(models.Model):
     _inherit = "res.company"
@@ -8,18 +20,31 @@ class ResCompany(models.Model):
     dunning_journal_id = fields.Many2one(
         "account.journal",
         domain="[('type', '=', 'sale'), ('company_id', '=', id)]",
-        help="Sales journal for fee and interest documents. Defaults to the first sales journal.",
+        help="Sales journal of its own for fee and interest documents (Mahnkosten, code MK), "
+        "so that invoice numbers and revenue reports stay clean.",
     )
     dunning_product_id = fields.Many2one(
         "product.product",
         string="Dunning Fee Product",
         help="Product on the lines of fee and interest documents.",
     )
-    dunning_income_account_id = fields.Many2one(
+    dunning_fee_account_id = fields.Many2one(
         "account.account",
-        domain="[('account_type', 'in', ('income', 'income_other'))]",
-        help="Income account for dunning fees, lump sums and default interest. "
-        "Defaults to the journal's default account.",
+        domain=INCOME_ACCOUNT_DOMAIN,
+        help="Income account of dunning fees, without default taxes (SKR03 2700, SKR04 4830).",
+    )
+    dunning_lump_sum_account_id = fields.Many2one(
+        "account.account",
+        string="Lump Sum Account",
+        domain=INCOME_ACCOUNT_DOMAIN,
+        help="Income account of the lump sums of § 288 (5) BGB, without default taxes "
+        "(SKR03 2700, SKR04 4830).",
+    )
+    dunning_interest_account_id = fields.Many2one(
+        "account.account",
+        string="Default Interest Account",
+        domain=INCOME_ACCOUNT_DOMAIN,
+        help="Income account of default interest, without default taxes (SKR03 2650, SKR04 7100).",
     )
     dunning_tolerance = fields.Monetary(
         currency_field="currency_id",
@@ -28,8 +53,8 @@ class ResCompany(models.Model):
     )
     dunning_interest_start = fields.Selection(
         [
-            ("due_date", "From the due date"),
-            ("first_notice", "From the first reminder"),
+            ("due_date", "From the day after the due date"),
+            ("first_notice", "From the day after the first reminder"),
         ],
         string="Interest Starts",
         default="due_date",
@@ -172,28 +197,179 @@ class ResCompany(models.Model):
                     self.env._("The dunning journal must be a sales journal of %s.", company.name)
                 )
 
-    @api.constrains("dunning_income_account_id")
-    def _check_dunning_income_account(self):
-        # Fee documents would fail to post for every customer of a run.
+    @api.constrains(*CHARGE_ACCOUNT_FIELDS.values())
+    def _check_dunning_income_accounts(self):
+        # Fee documents would fail to post, or carry VAT, for every customer of a run.
         for company in self:
-            account = company.dunning_income_account_id
-            if not account:
-                continue
-            if not account.filtered_domain(account._check_company_domain(company)):
-                raise ValidationError(
-                    self.env._(
-                        "The dunning income account %(account)s does not belong to %(company)s.",
-                        account=account.display_name,
-                        company=company.name,
-                    )
+            for kind, account in company._dunning_charge_accounts().items():
+                if account:
+                    company._dunning_check_charge_account(kind, account, ValidationError)
+
+    def _dunning_charge_label(self, kind):
+        return {
+            charge_accounts.FEE: self.env._("dunning fees"),
+            charge_accounts.LUMP_SUM: self.env._("lump sums"),
+            charge_accounts.INTEREST: self.env._("default interest"),
+        }[kind]
+
+    def _dunning_check_charge_account(self, kind, account, error):
+        """Raise ``error`` saying what to fix when ``account`` cannot take
+        the charges of ``kind``."""
+        self.ensure_one()
+        charge = self._dunning_charge_label(kind)
+        if not account.filtered_domain(account._check_company_domain(self)):
+            raise error(
+                self.env._(
+                    "The income account for %(charge)s, %(account)s, does not belong to "
+                    "%(company)s.",
+                    charge=charge,
+                    account=account.display_name,
+                    company=self.name,
                 )
-            if account.account_type not in ("income", "income_other"):
-                raise ValidationError(
-                    self.env._(
-                        "The dunning income account %s must be an income account.",
-                        account.display_name,
-                    )
+            )
+        if account.account_type not in charge_accounts.INCOME_TYPES:
+            raise error(
+                self.env._(
+                    "The account for %(charge)s, %(account)s, must be an income account.",
+                    charge=charge,
+                    account=account.display_name,
                 )
+            )
+        if account.tax_ids:
+            raise error(
+                self.env._(
+                    "The account %(account)s carries the default tax %(taxes)s, but %(charge)s "
+                    "are booked without VAT. Choose an income account without default taxes "
+                    "for %(charge)s in the Accounting settings, or remove the default tax from "
+                    "the account.",
+                    account=account.display_name,
+                    taxes=", ".join(account.tax_ids.mapped("name")),
+                    charge=charge,
+                )
+            )
+
+    def _dunning_charge_accounts(self):
+        """The income account per charge kind (fee, lump sum, interest)."""
+        self.ensure_one()
+        return {kind: self[field] for kind, field in CHARGE_ACCOUNT_FIELDS.items()}
+
+    def _dunning_default_accounts(self, chart_template=None):
+        """The default income account per charge kind from the company's
+        chart (``domain/accounts.py``); ``chart_template`` overrides the
+        company's."""
+        self.ensure_one()
+        Account = self.env["account.account"].sudo().with_company(self)
+        found = Account.search(
+            [
+                *Account._check_company_domain(self),
+                ("account_type", "in", charge_accounts.INCOME_TYPES),
+                ("deprecated", "=", False),
+            ]
+        )
+        ids = charge_accounts.default_accounts(
+            chart_template or self.chart_template,
+            [charge_accounts.Account(a.id, a.code, a.account_type, bool(a.tax_ids)) for a in found],
+        )
+        return {kind: Account.browse(account_id) for kind, account_id in ids.items()}
+
+    def _dunning_setup_accounting(self, chart_template=None):
+        """Give each company with a chart of accounts what fee documents are
+        booked with, where it is not set yet: the income account per charge
+        kind and a sales journal of their own (Mahnkosten, code MK, numbered
+        MK/2026/00001)."""
+        for company in self.sudo():
+            defaults = company._dunning_default_accounts(chart_template)
+            vals = {
+                field: defaults[kind].id
+                for kind, field in CHARGE_ACCOUNT_FIELDS.items()
+                if not company[field] and defaults[kind]
+            }
+            if not company.dunning_journal_id:
+                fee_account = company.dunning_fee_account_id or defaults[charge_accounts.FEE]
+                vals["dunning_journal_id"] = company._dunning_create_journal(fee_account).id
+            if vals:
+                company.write(vals)
+
+    def _dunning_migrate_settings(self, old_account):
+        """Version 18.0.1.2.0: the single income account of fee documents
+        became one per charge kind and the documents got a journal of their
+        own. ``old_account`` is the company's old setting (empty when it
+        used the journal's default account). Posted documents stay as they
+        are; only the settings move:
+
+        * an old account that can take charges (income, no default tax,
+          of the company) stays the account of every kind; an empty one, or
+          one with a default tax (such as SKR03 8400 with 19 % VAT), gives
+          way to the chart's defaults;
+        * an old journal that holds nothing but fee documents stays; an
+          empty setting or the customer invoice journal gives way to a new
+          journal of their own (Mahnkosten, MK).
+        """
+        self.ensure_one()
+        company = self.sudo()
+        old_account = old_account.sudo().exists()
+        if old_account and old_account.filtered_domain(
+            [
+                *old_account._check_company_domain(company),
+                ("account_type", "in", charge_accounts.INCOME_TYPES),
+                ("tax_ids", "=", False),
+            ]
+        ):
+            company.write(
+                {
+                    field: old_account.id
+                    for field in CHARGE_ACCOUNT_FIELDS.values()
+                    if not company[field]
+                }
+            )
+        journal = company.dunning_journal_id
+        if journal:
+            shared = (
+                self.env["account.move"]
+                .sudo()
+                .search_count(
+                    [("journal_id", "=", journal.id), ("dunning_fee_notice_id", "=", False)],
+                    limit=1,
+                )
+            )
+            if shared:
+                company.dunning_journal_id = False
+        company._dunning_setup_accounting()
+
+    def _dunning_create_journal(self, default_account):
+        """The company's sales journal for fee documents (a free code of
+        ``JOURNAL_CODES``), named in every installed language."""
+        self.ensure_one()
+        Journal = self.env["account.journal"].sudo().with_context(active_test=False)
+        taken = set(Journal.search([("company_id", "=", self.id)]).mapped("code"))
+        code = next((c for c in JOURNAL_CODES if c not in taken), None)
+        if code is None:
+            raise UserError(
+                self.env._(
+                    "%s has no free journal code for dunning charges; create a sales journal "
+                    "and choose it in the Accounting settings.",
+                    self.name,
+                )
+            )
+        journal = Journal.create(
+            {
+                "name": "Dunning Charges",
+                "code": code,
+                "type": "sale",
+                "company_id": self.id,
+                "default_account_id": default_account.id or False,
+                "show_on_dashboard": False,
+                "sequence": 50,
+            }
+        )
+        journal.update_field_translations(
+            "name",
+            {
+                lang: self.with_context(lang=lang).env._("Dunning Charges")
+                for lang, _name in self.env["res.lang"].get_installed()
+            },
+        )
+        return journal
 
     def _dunning_blocked_message(self):
         """The message a blocked portal user sees, in the context language."""
@@ -206,6 +382,4 @@ class ResCompany(models.Model):
     def _dunning_journal(self):
         """The journal fee documents are booked in."""
         self.ensure_one()
-        return self.dunning_journal_id or self.env["account.journal"].search(
-            [("type", "=", "sale"), ("company_id", "=", self.id)], limit=1
-        )
+        return self.dunning_journal_id

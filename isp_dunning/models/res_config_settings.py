@@ -6,8 +6,14 @@ class ResConfigSettings(models.TransientModel):
 
     dunning_journal_id = fields.Many2one(related="company_id.dunning_journal_id", readonly=False)
     dunning_product_id = fields.Many2one(related="company_id.dunning_product_id", readonly=False)
-    dunning_income_account_id = fields.Many2one(
-        related="company_id.dunning_income_account_id", readonly=False
+    dunning_fee_account_id = fields.Many2one(
+        related="company_id.dunning_fee_account_id", readonly=False
+    )
+    dunning_lump_sum_account_id = fields.Many2one(
+        related="company_id.dunning_lump_sum_account_id", readonly=False
+    )
+    dunning_interest_account_id = fields.Many2one(
+        related="company_id.dunning_interest_account_id", readonly=False
     )
     dunning_tolerance = fields.Monetary(related="company_id.dunning_tolerance", readonly=False)
     dunning_interest_start = fields.Selection(

@@ -27,6 +27,7 @@ from collections import defaultdict
 from odoo.exceptions import UserError
 from odoo.fields import Command
 
+from ..domain import accounts as charge_accounts
 from ..domain import planning
 
 
@@ -36,7 +37,9 @@ def create_fee_moves(run, notices, notice_plans):
     company = run.company_id
     journal = company._dunning_journal()
     product = company.dunning_product_id
-    account = company.dunning_income_account_id or journal.default_account_id
+    # Each charge on the income account of its kind (no VAT): fees, lump
+    # sums and default interest.
+    accounts = company._dunning_charge_accounts()
     vals_list = []
     for notice, plan in zip(notices, notice_plans, strict=True):
         if plan.charges <= 0:
@@ -54,7 +57,7 @@ def create_fee_moves(run, notices, notice_plans):
                     ),
                     plan.fee_amount,
                     product,
-                    account,
+                    accounts[charge_accounts.FEE],
                 )
             )
         for line in plan.lines:
@@ -67,7 +70,7 @@ def create_fee_moves(run, notices, notice_plans):
                         ),
                         line.lump_sum,
                         product,
-                        account,
+                        accounts[charge_accounts.LUMP_SUM],
                     )
                 )
             if line.return_charge:
@@ -92,7 +95,7 @@ def create_fee_moves(run, notices, notice_plans):
                         ),
                         line.interest_amount,
                         product,
-                        account,
+                        accounts[charge_accounts.INTEREST],
                     )
                 )
         vals = {

@@ -2,6 +2,7 @@ from . import (
     test_access,
     test_access_matrix,
     test_bad_input,
+    test_charge_accounts,
     test_configuration,
     test_debit_returns,
     test_delivery,
@@ -13,4 +14,5 @@ from . import (
     test_reliability,
     test_run_costs,
     test_tour,
+    test_wording,
 )

@@ -254,12 +254,12 @@ class TestBadInput(DunningCommon):
                 f"must be a sales journal of {re.escape(self.company.name)}",
             ),
             (
-                {"dunning_income_account_id": self.other_data["default_account_revenue"].id},
-                f"does not belong to {re.escape(self.company.name)}",
+                {"dunning_fee_account_id": self.other_data["default_account_revenue"].id},
+                f"dunning fees, .* does not belong to {re.escape(self.company.name)}",
             ),
             (
-                {"dunning_income_account_id": data["default_account_receivable"].id},
-                "must be an income account",
+                {"dunning_interest_account_id": data["default_account_receivable"].id},
+                "The account for default interest, .* must be an income account",
             ),
         ]
         for vals, message in cases:

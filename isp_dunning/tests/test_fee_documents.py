@@ -84,12 +84,29 @@ class TestFeeDocumentShortcuts(DunningCommon):
     def setUpClass(cls):
         super().setUpClass()
         cls.journal = cls.company._dunning_journal()
-        cls.account = cls.journal.default_account_id
+        # A separate account per charge kind, as a German chart has them.
+        revenue = cls.company_data["default_account_revenue"]
+        cls.fee_account, cls.lump_sum_account, cls.interest_account = (
+            revenue.copy({"code": code, "name": name, "tax_ids": [Command.clear()]})
+            for code, name in (
+                ("702700", "Dunning fees"),
+                ("702701", "Lump sums"),
+                ("702650", "Default interest"),
+            )
+        )
+        cls.company.write(
+            {
+                "dunning_fee_account_id": cls.fee_account.id,
+                "dunning_lump_sum_account_id": cls.lump_sum_account.id,
+                "dunning_interest_account_id": cls.interest_account.id,
+            }
+        )
+        cls.account = cls.fee_account
 
-    def _vals(self, partner, company=None, journal=None, account=None, currency=None, **extra):
+    def _vals(self, partner, company=None, currency=None, **extra):
         company = company or self.company
-        journal = journal or self.journal
-        account = account or self.account
+        journal = company._dunning_journal()
+        accounts = company._dunning_charge_accounts()
         vals = {
             "move_type": "out_invoice",
             "company_id": company.id,
@@ -103,9 +120,11 @@ class TestFeeDocumentShortcuts(DunningCommon):
             "invoice_origin": "MA/2025/00001",
             "ref": "MA/2025/00001",
             "invoice_line_ids": [
-                fee_documents._fee_line("Dunning fee", 2.5, None, account),
-                fee_documents._fee_line("Lump sum, invoice RE/1", 40.0, None, account),
-                fee_documents._fee_line("Default interest, invoice RE/1", 3.37, None, account),
+                fee_documents._fee_line("Dunning fee", 2.5, None, accounts["fee"]),
+                fee_documents._fee_line("Lump sum, invoice RE/1", 40.0, None, accounts["lump_sum"]),
+                fee_documents._fee_line(
+                    "Default interest, invoice RE/1", 3.37, None, accounts["interest"]
+                ),
             ],
         }
         vals.update(extra)
@@ -134,9 +153,22 @@ class TestFeeDocumentShortcuts(DunningCommon):
         return fast, plain
 
     def test_company_currency(self):
-        fast, _plain = self.assertShortcutEqualsOdoo(self._vals(self.consumer))
+        fast, plain = self.assertShortcutEqualsOdoo(self._vals(self.consumer))
         self.assertEqual(fast.amount_total, 45.87)
         self.assertEqual(fast.invoice_date_due, date(2025, 3, 13))
+        # In the journal of dunning charges, each charge on its own account.
+        self.assertEqual(fast.journal_id, self.journal)
+        self.assertEqual((fast.name, plain.name), ("MK/2025/00001", "MK/2025/00002"))
+        income = {line.name: line.account_id for line in fast.invoice_line_ids}
+        self.assertEqual(
+            income,
+            {
+                "Dunning fee": self.fee_account,
+                "Lump sum, invoice RE/1": self.lump_sum_account,
+                "Default interest, invoice RE/1": self.interest_account,
+            },
+        )
+        self.assertFalse(fast.invoice_line_ids.tax_ids)
 
     def test_fiscal_position_of_the_customer(self):
         income_other = self.company_data["default_account_revenue"].copy({"code": "899999"})
@@ -179,19 +211,11 @@ class TestFeeDocumentShortcuts(DunningCommon):
     def test_another_company(self):
         other = self.setup_other_company(name="Zweite Netz GmbH")
         company = other["company"]
-        journal = other["default_journal_sale"]
         partner = self.env["res.partner"].create({"name": "Kunde Zwei", "company_id": False})
         env = self.env(context=dict(self.env.context, allowed_company_ids=[company.id]))
-        fast, _plain = self.assertShortcutEqualsOdoo(
-            self._vals(
-                partner,
-                company=company,
-                journal=journal,
-                account=journal.default_account_id,
-            ),
-            env=env,
-        )
+        fast, _plain = self.assertShortcutEqualsOdoo(self._vals(partner, company=company), env=env)
         self.assertEqual(fast.company_id, company)
+        self.assertEqual(fast.journal_id.code, "MK", "the new company's own journal")
 
     def test_foreign_currency_goes_through_odoo(self):
         chf = self.setup_other_currency("CHF", rounding=0.01)
