@@ -79,7 +79,8 @@ def create_fee_moves(run, notices, notice_plans):
                         env._("Returned direct debit charge, invoice %s", names[line.move_id]),
                         line.return_charge,
                         product,
-                        account,
+                        # a cost passed on, like the dunning fee
+                        accounts[charge_accounts.FEE],
                     )
                 )
             if line.interest_amount:
