@@ -21,7 +21,12 @@ Context keys (see ``build_sample_context``):
     lump_sum_amount, interest_amount, amount_total_due, currency_symbol,
     portal_block_announced (bool), portal_block_date (date or None),
     interest_lines [{invoice, date_from, date_to, days, rate, amount}],
-    payment_reference
+    payment_reference, amount_earlier_charges, amount_credits, fee_credited
+``claim``
+    the whole claim (see ``claim.claim_context``): rows [{section, kind,
+    label, document, due_date, amount, detail}], sections [{key, title,
+    rows, total}], principal, earlier_charges, new_charges, credits, total,
+    fee_credited
 ``invoices``
     [{number, date, due_date, amount_total, amount_open, days_overdue,
     level_name, portal_url}]
@@ -63,6 +68,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from jinja2.utils import missing
 from jinja2.visitor import NodeTransformer
 
+from . import claim as claim_rules
 from .dates import format_date
 from .interest import GERMAN_BASE_RATES, compute_interest
 from .money import format_money, round_money, sum_money
@@ -746,6 +752,22 @@ def build_sample_context(lang: str = "de_DE") -> dict:
     fee = Decimal("2.50")
     lump_sum = Decimal("0.00")  # § 288 (5) BGB: only for business customers
     interest_amount = sum_money(line["amount"] for line in interest_lines)
+    sample_claim = claim_rules.Claim(
+        rows=tuple(
+            claim_rules.ClaimRow("principal", "invoice", row["amount_open"], index, row["due_date"])
+            for index, row in enumerate(invoices, start=1)
+        )
+        + (claim_rules.ClaimRow("new_charges", "fee", fee),)
+        + tuple(
+            claim_rules.ClaimRow(
+                "new_charges",
+                "interest",
+                sum_money(line["amount"] for line in interest_lines if line["invoice"] == number),
+                index,
+            )
+            for index, number in enumerate((row["number"] for row in invoices), start=1)
+        )
+    )
     return {
         "lang": lang,
         "company": {
@@ -783,6 +805,9 @@ def build_sample_context(lang: str = "de_DE") -> dict:
             "lump_sum_amount": lump_sum,
             "interest_amount": interest_amount,
             "amount_total_due": amount_open + fee + lump_sum + interest_amount,
+            "amount_earlier_charges": Decimal("0.00"),
+            "amount_credits": Decimal("0.00"),
+            "fee_credited": Decimal("0.00"),
             "currency_symbol": "€",
             "portal_block_announced": True,
             "portal_block_date": date(2025, 9, 4),
@@ -790,4 +815,9 @@ def build_sample_context(lang: str = "de_DE") -> dict:
             "payment_reference": "K-100234 RE/2025/00412 RE/2025/00587",
         },
         "invoices": invoices,
+        "claim": claim_rules.claim_context(
+            sample_claim,
+            {index: row["number"] for index, row in enumerate(invoices, start=1)},
+            lang,
+        ),
     }

@@ -2,6 +2,7 @@ import functools
 import io
 import logging
 import subprocess
+from collections import defaultdict
 from datetime import timedelta
 from decimal import Decimal
 
@@ -442,7 +443,12 @@ class IspDunningNotice(models.Model):
     # Collection agency
     # ------------------------------------------------------------------
     def _claims(self):
-        """The claims of a handover notice for the agency's CSV."""
+        """The claims of a handover notice for the agency's CSV: the rows of
+        the notice's claim statement, so that the agency receives the figures
+        the customer was sent. One row per invoice (principal: what is claimed
+        plus the payments received), per fee document (earlier ones and this
+        notice's, with fees, lump sums and interest) and per credit note or
+        payment netted (negative)."""
         self.ensure_one()
         partner = self.partner_id
         company = self.company_id
@@ -460,20 +466,27 @@ class IspDunningNotice(models.Model):
             "email": text(partner.email),
             "currency": self.currency_id.name,
         }
-        all_lines = self.env["isp.dunning.notice.line"].search(
-            [
-                ("move_id", "in", self.move_ids.ids),
-                ("notice_id.state", "!=", "cancelled"),
-            ]
+        zero = Decimal("0")
+        sections = defaultdict(dict)  # section -> move id -> amount
+        new_charges = defaultdict(Decimal)  # kind -> amount
+        for row in self._claim_statement().rows:
+            if row.section == "new_charges":
+                new_charges[row.kind] += row.amount
+            else:
+                amounts = sections[row.section]
+                amounts[row.move_id] = amounts.get(row.move_id, zero) + row.amount
+        moves = self.env["account.move"].browse(
+            [move_id for amounts in sections.values() for move_id in amounts]
         )
         claims = []
-        for move in self.move_ids:
-            lines = all_lines.filtered(lambda line, move=move: line.move_id == move)
+        for move_id, open_amount in sections["principal"].items():
+            move = moves.browse(move_id)
             due = move.invoice_date_due
             if company.dunning_interest_start == "first_notice" and move.dunning_first_date:
                 default_date = move.dunning_first_date
             else:
                 default_date = due + timedelta(days=1) if due else None
+            payments = to_decimal(move.amount_total - move.amount_residual)
             claims.append(
                 collection.Claim(
                     kind="Rechnung",
@@ -481,36 +494,62 @@ class IspDunningNotice(models.Model):
                     invoice_date=move.invoice_date,
                     due_date=due,
                     default_date=default_date,
-                    principal=to_decimal(move.amount_total),
-                    fees=Decimal("0"),
-                    lump_sum=to_decimal(sum(lines.mapped("lump_sum_amount"))),
-                    interest=to_decimal(sum(lines.mapped("interest_amount"))),
-                    payments=to_decimal(move.amount_total - move.amount_residual),
+                    principal=open_amount + payments,
+                    fees=zero,
+                    lump_sum=zero,
+                    interest=zero,
+                    payments=payments,
                     **common,
                 )
             )
-        fee_notices = self.search(
-            [
-                ("partner_id", "=", partner.id),
-                ("state", "!=", "cancelled"),
-                ("fee_amount", ">", 0),
-                ("move_ids", "in", self.move_ids.ids),
-            ],
-            order="date, id",
-        )
-        for notice in fee_notices:
+        for move_id, open_amount in sections["earlier_charges"].items():
+            move = moves.browse(move_id)
+            fee_notice = move.dunning_fee_notice_id
             claims.append(
                 collection.Claim(
                     kind="Mahngebühr",
-                    number=notice.name,
-                    invoice_date=notice.date,
-                    due_date=notice.deadline_date,
+                    number=move.name,
+                    invoice_date=move.invoice_date,
+                    due_date=move.invoice_date_due,
                     default_date=None,
-                    principal=Decimal("0"),
-                    fees=to_decimal(notice.fee_amount),
-                    lump_sum=Decimal("0"),
-                    interest=Decimal("0"),
-                    payments=Decimal("0"),
+                    principal=zero,
+                    fees=to_decimal(fee_notice.fee_amount),
+                    lump_sum=to_decimal(fee_notice.lump_sum_amount),
+                    interest=to_decimal(fee_notice.interest_amount),
+                    payments=to_decimal(move.amount_total) - open_amount,
+                    **common,
+                )
+            )
+        if new_charges:
+            claims.append(
+                collection.Claim(
+                    kind="Mahngebühr",
+                    number=self.fee_move_id.name or self.name,
+                    invoice_date=self.date,
+                    due_date=self.deadline_date,
+                    default_date=None,
+                    principal=zero,
+                    fees=new_charges["fee"],
+                    lump_sum=new_charges["lump_sum"],
+                    interest=new_charges["interest"],
+                    payments=zero,
+                    **common,
+                )
+            )
+        for move_id, amount in sections["credits"].items():
+            move = moves.browse(move_id)
+            claims.append(
+                collection.Claim(
+                    kind="Gutschrift" if move.move_type == "out_refund" else "Zahlung",
+                    number=move.name,
+                    invoice_date=move.invoice_date or move.date,
+                    due_date=None,
+                    default_date=None,
+                    principal=zero,
+                    fees=zero,
+                    lump_sum=zero,
+                    interest=zero,
+                    payments=-amount,
                     **common,
                 )
             )

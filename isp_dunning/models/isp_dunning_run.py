@@ -12,7 +12,7 @@ from odoo.fields import Command
 from odoo.modules import module as odoo_module
 from odoo.tools import SQL, split_every
 
-from ..domain import planning
+from ..domain import claim, planning
 from ..domain.escalation import is_business
 from ..domain.money import format_money, to_decimal
 
@@ -497,6 +497,7 @@ class IspDunningRun(models.Model):
                     currency=currency_id,
                     residual=to_decimal(residual),
                     due_date=due,
+                    move_type=move_type,
                 )
             )
             if move_type == "out_invoice" and residual > 0:
@@ -578,6 +579,7 @@ class IspDunningRun(models.Model):
                     paused_until=data["dunning_blocked_until"] or None,
                     handed_over=data["dunning_handed_over"],
                     excluded=bool(data["dunning_fee_notice_id"]) and not dun_fee_docs,
+                    fee_document=bool(data["dunning_fee_notice_id"]),
                 )
                 for move_id, data in moves_of[partner_id]
             }
@@ -671,7 +673,7 @@ class IspDunningRun(models.Model):
                         "interest_date_from": line.interest_from,
                         "interest_date_to": line.interest_to,
                         "interest_days": line.interest_days,
-                        "interest_detail": planning.describe_segments(line.interest_segments),
+                        "interest_detail": planning.describe_instalments(line.instalments),
                         "interest_amount": float(line.interest_amount),
                     }
                 )
@@ -690,6 +692,10 @@ class IspDunningRun(models.Model):
             "fee_amount": float(notice.fee_amount),
             "lump_sum_amount": float(notice.lump_sum_amount),
             "interest_amount": float(notice.interest_amount),
+            "amount_earlier_charges": float(notice.amount_earlier_charges),
+            "amount_credits": float(notice.amount_credits),
+            "fee_credited": float(notice.fee_credited),
+            "claim_data": claim.claim_of(notice).to_data(),
             "channel": channel,
             "email_to": email if channel != "letter" else False,
             "state": "to_send" if channel != "letter" else "to_print",
@@ -751,8 +757,8 @@ class IspDunningRun(models.Model):
                                 invoice=names[line.move_id],
                                 start=line.interest_from.strftime("%d.%m.%Y"),
                                 end=line.interest_to.strftime("%d.%m.%Y"),
-                                detail=planning.describe_segments(
-                                    line.interest_segments, lang or "de"
+                                detail=planning.describe_instalments(
+                                    line.instalments, lang or "de"
                                 ),
                             ),
                             line.interest_amount,

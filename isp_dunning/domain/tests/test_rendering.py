@@ -292,7 +292,7 @@ def test_compiled_templates_are_cached():
 
 def test_sample_context_keys():
     context = build_sample_context()
-    assert set(context) == {"company", "partner", "notice", "invoices", "lang"}
+    assert set(context) == {"company", "partner", "notice", "invoices", "claim", "lang"}
     assert set(context["company"]) == {
         "name",
         "street",
@@ -333,7 +333,24 @@ def test_sample_context_keys():
         "portal_block_date",
         "interest_lines",
         "payment_reference",
+        "amount_earlier_charges",
+        "amount_credits",
+        "fee_credited",
     }
+    claim = context["claim"]
+    assert set(claim) == {
+        "rows",
+        "sections",
+        "principal",
+        "earlier_charges",
+        "new_charges",
+        "credits",
+        "total",
+        "fee_credited",
+    }
+    assert claim["total"] == context["notice"]["amount_total_due"]
+    for row in claim["rows"]:
+        assert set(row) == {"section", "kind", "label", "document", "due_date", "amount", "detail"}
     for line in context["notice"]["interest_lines"]:
         assert set(line) == {
             "invoice",
