@@ -183,7 +183,6 @@ def claim_of(notice):
             "credit_note" if item.move_type == "out_refund" else "payment",
             item.residual,
             item.move_id,
-            item.due_date,
         )
         for item in sorted(notice.credits, key=lambda i: (i.due_date or date.min, i.move_id))
     ]

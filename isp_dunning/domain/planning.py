@@ -28,7 +28,7 @@ Rules (German practice, § 286/288 BGB):
   notes and payments netted against it (``credits``).
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -384,7 +384,7 @@ def plan_customer(customer, items, invoices, levels, settings):
         fee_charged = max(Decimal("0"), fee - lump_credit)
         on_notice = {line.move_id for line in lines}
         earlier = tuple(
-            i
+            replace(i, residual=round_money(i.residual, precision))
             for i in currency_items
             if i.residual > 0
             and i.move_id not in on_notice
@@ -407,7 +407,11 @@ def plan_customer(customer, items, invoices, levels, settings):
                 amount_open=sum((line.amount_open for line in lines), Decimal("0")),
                 fee_credited=fee - fee_charged,
                 earlier_charges=earlier,
-                credits=tuple(i for i in currency_items if i.residual < 0),
+                credits=tuple(
+                    replace(i, residual=round_money(i.residual, precision))
+                    for i in currency_items
+                    if i.residual < 0
+                ),
             )
         )
     return plan

@@ -398,3 +398,17 @@ def test_a_reminder_without_charges_claims_principal_less_credits(customer):
     claim = claim_of(notice)
     assert [r.section for r in claim.rows] == ["principal", "credits"]
     assert claim.total == D("70.00") == notice.amount_total_due
+
+
+def test_earlier_charges_and_credits_are_rounded_to_the_currency():
+    invoices = [Invoice(10, **AT_2), Invoice(20, fee_document=True, excluded=True)]
+    items = [
+        item(10, "100.00"),
+        item(20, "6.7199999999"),
+        item(30, "-30.0000000001", None, "entry"),
+    ]
+    notice = run(items, invoices, customer=CONSUMER)
+    assert [i.residual for i in notice.earlier_charges] == [D("6.72")]
+    assert [i.residual for i in notice.credits] == [D("-30.00")]
+    assert claim_of(notice).total == notice.amount_total_due
+    assert [r.due_date for r in claim_of(notice).rows if r.section == "credits"] == [None]
