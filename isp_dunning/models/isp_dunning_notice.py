@@ -81,7 +81,6 @@ class IspDunningNotice(models.Model):
         help="Open credit notes and payments of the customer netted against the claim.",
     )
     fee_credited = fields.Monetary(
-        string="Fee Credited",
         readonly=True,
         help="The part of the level's fee not charged: it is credited against the lump "
         "sums charged for the invoices on the notice (§ 288 (5) sentence 3 BGB).",
@@ -380,21 +379,21 @@ class IspDunningNotice(models.Model):
         move_ids = {row.move_id for row in statement.rows if row.move_id}
         moves = self.env["account.move"].sudo().browse(sorted(move_ids))
         documents = {move.id: move.name or "" for move in moves}
-        _ = self.with_context(lang=lang).env._
+        env = self.with_context(lang=lang).env
         titles = {
-            "principal": _("Invoices"),
-            "earlier_charges": _("Earlier dunning charges still open"),
-            "new_charges": _("Charges of this notice"),
-            "credits": _("Credits and payments"),
+            "principal": env._("Invoices"),
+            "earlier_charges": env._("Earlier dunning charges still open"),
+            "new_charges": env._("Charges of this notice"),
+            "credits": env._("Credits and payments"),
         }
         labels = {
-            "invoice": _("Invoice"),
-            "fee_document": _("Dunning charges"),
-            "fee": _("Dunning fee"),
-            "lump_sum": _("Lump sum (§ 288 (5) BGB)"),
-            "interest": _("Default interest"),
-            "credit_note": _("Credit note"),
-            "payment": _("Payment"),
+            "invoice": env._("Invoice"),
+            "fee_document": env._("Dunning charges"),
+            "fee": env._("Dunning fee"),
+            "lump_sum": env._("Lump sum (§ 288 (5) BGB)"),
+            "interest": env._("Default interest"),
+            "credit_note": env._("Credit note"),
+            "payment": env._("Payment"),
         }
         return claim_rules.claim_context(statement, documents, lang, titles, labels)
 
