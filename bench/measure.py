@@ -150,17 +150,17 @@ def stub_isp_pdfs(env, result):
 BREAKDOWN = {
     "isp.dunning.run": (
         "_candidate_partner_ids",
-        "_read_open_items",
+        "_book_batch",
         "_process_batch",
         "_book",
         "_create_fee_moves",
-        "_update_invoices",
-        "_record_failed",
+        "_book_plans",
+        "_deliver",
     ),
     "isp.dunning.notice": (
         "create",
         "_deliver",
-        "_deliver_pending",
+        "_pending_delivery",
         "_render_and_store",
         "_queue_emails",
         "_produce_letters",

@@ -19,7 +19,7 @@ that SIGKILLs it knows what was committed:
     READY                       registry loaded (with --wait-go: waits for GO on stdin)
     START <i> <company>         run i begins
     CANDIDATES <n>              customers with overdue invoices
-    HEALED <n>                  notices _deliver_pending delivered at the start
+    HEALED <n>                  notices _pending_delivery found to deliver at the start
     COMMIT_BEGIN <k> <n> / COMMIT_END <k>   the run's k-th commit (0: state
                                 running, then one per batch, the last: state
                                 done); n: the run's notices it makes durable
@@ -128,7 +128,7 @@ def trace_run():
     counter = [0]
     original_commit = run_module.IspDunningRun._commit
     original_candidates = run_module.IspDunningRun._candidate_partner_ids
-    original_pending = delivery.IspDunningNotice._deliver_pending
+    original_pending = delivery.IspDunningNotice._pending_delivery
 
     def _commit(self):
         if not self._autocommit():
@@ -148,14 +148,14 @@ def trace_run():
         emit("CANDIDATES", len(ids))
         return ids
 
-    def _deliver_pending(self, company):
+    def _pending_delivery(self, company):
         pending = original_pending(self, company)
         emit("HEALED", len(pending))
         return pending
 
     run_module.IspDunningRun._commit = _commit
     run_module.IspDunningRun._candidate_partner_ids = _candidate_partner_ids
-    delivery.IspDunningNotice._deliver_pending = _deliver_pending
+    delivery.IspDunningNotice._pending_delivery = _pending_delivery
     return counter
 
 

@@ -7,7 +7,7 @@
     "license": "LGPL-3",
     "author": "isp_dunning",
     "website": "https://github.com/isp-dunning/isp_dunning",
-    "depends": ["account", "portal", "mail"],
+    "depends": ["account", "account_payment", "account_qr_code_sepa", "portal", "mail"],
     "external_dependencies": {"python": ["jinja2", "python-dateutil", "python-stdnum"]},
     "data": [
         "security/isp_dunning_security.xml",
@@ -25,8 +25,11 @@
         "views/res_config_settings_views.xml",
         "report/isp_dunning_notice_report.xml",
         "wizard/isp_dunning_preview_wizard_views.xml",
+        "wizard/isp_dunning_register_payment_views.xml",
+        "views/isp_dunning_payment_match_views.xml",
         "views/res_partner_portal_views.xml",
         "views/res_users_views.xml",
+        "views/isp_dunning_pay_templates.xml",
         "views/isp_dunning_menus.xml",
     ],
     "assets": {

@@ -36,9 +36,9 @@ if company.chart_template != "de_skr03":
 env.cr.commit()
 PY
 
-say "Installing isp_dunning with its demo data"
+say "Installing isp_dunning with its demo data, and Odoo's demo payment provider for the pay links"
 start=$(wc -l <"$LOG")
-odoo_run "$DB" -i isp_dunning --stop-after-init --no-http >>"$LOG" 2>&1
+odoo_run "$DB" -i isp_dunning,payment_demo --stop-after-init --no-http >>"$LOG" 2>&1
 if tail -n +"$((start + 1))" "$LOG" | grep -qE ' (ERROR|CRITICAL) |demo data failed to install'; then
     tail -n +"$((start + 1))" "$LOG" | grep -E -A8 ' (ERROR|CRITICAL) |demo data failed' | head -n 40
     die "isp_dunning or its demo data did not install; see $LOG"
@@ -76,6 +76,10 @@ odoo_shell "$DB" 2>>"$LOG" <<PY
 from datetime import timedelta
 from odoo import fields
 env["ir.config_parameter"].set_param("report.url", "http://127.0.0.1:$PORT")
+# Pay links in the mails point to this server; the demo provider takes payments.
+env["ir.config_parameter"].set_param("web.base.url", "http://localhost:$PORT")
+env["ir.config_parameter"].set_param("web.base.url.freeze", "True")
+env.ref("payment.payment_provider_demo").write({"state": "test"})
 env["ir.mail_server"].search([]).write({"active": False})
 env["ir.mail_server"].create({
     "name": "Demo mail catcher (127.0.0.1:$SMTP_PORT)",
@@ -105,6 +109,12 @@ for notice in notices:
 print("  by state:", ", ".join(f"{k} {v}" for k, v in sorted(states.items())))
 blocked = env["res.partner"].search([("dunning_portal_blocked", "=", True)])
 print("  portal blocked:", ", ".join(blocked.mapped("name")) or "nobody")
+for partner in blocked:
+    notice = env["isp.dunning.notice"].search(
+        [("partner_id", "=", partner.id), ("state", "in", ("sent", "printed"))], order="id desc", limit=1
+    )
+    if notice:
+        print(f"  pay link of {partner.name} ({notice.name}): {notice._dunning_pay_url(create_token=False)}")
 PY
 
 kill "$SERVER" 2>/dev/null; wait "$SERVER" 2>/dev/null || true

@@ -93,14 +93,25 @@ ensure_odoo() {
 }
 
 ensure_venv() {
-    local source="${ODOO_SOURCE:-$ODOO_SOURCE_DEFAULT}"
     BASE_PYTHON="${BASE_PYTHON:-python3}"
     command -v "$BASE_PYTHON" >/dev/null || die "python3 is missing: apt-get install python3 python3-venv"
-    local pins source_id
+    local pins source source_id have_odoo=""
     pins="$(pins_fingerprint)"
-    source_id="$(source_fingerprint "$source")"
-    if [ -x "$VENV/bin/python" ] && [ "$(cat "$VENV/.pins" 2>/dev/null)" = "$pins" ] \
-        && [ "$(cat "$VENV/.odoo-source" 2>/dev/null)" = "$source_id" ] && odoo_is_18 "$VENV/bin/python"; then
+    [ -x "$VENV/bin/python" ] && odoo_is_18 "$VENV/bin/python" && have_odoo=1
+    # The default source is only used for a first install: an Odoo already in
+    # the venv is kept unless ODOO_SOURCE names another source.
+    if [ -n "${ODOO_SOURCE:-}" ]; then
+        source="$ODOO_SOURCE"
+        source_id="$(source_fingerprint "$source")"
+    elif [ -n "$have_odoo" ]; then
+        source=""
+        source_id="$(cat "$VENV/.odoo-source" 2>/dev/null)"
+    else
+        source="$ODOO_SOURCE_DEFAULT"
+        source_id="$source"
+    fi
+    if [ -n "$have_odoo" ] && [ "$(cat "$VENV/.pins" 2>/dev/null)" = "$pins" ] \
+        && [ "$(cat "$VENV/.odoo-source" 2>/dev/null)" = "$source_id" ]; then
         return  # all there: nothing to install
     fi
     "$BASE_PYTHON" -c 'import sys; sys.exit(sys.version_info[:2] not in ((3, 11), (3, 12)))' \
@@ -116,13 +127,14 @@ ensure_venv() {
             || die "pip could not install requirements/odoo.txt and requirements/test.txt into $VENV."
         echo "$pins" >"$VENV/.pins"
     fi
-    if [ "$(cat "$VENV/.odoo-source" 2>/dev/null)" != "$source_id" ] || ! odoo_is_18 "$VENV/bin/python"; then
+    if [ -n "$source" ] && { [ -z "$have_odoo" ] || [ "$(cat "$VENV/.odoo-source" 2>/dev/null)" != "$source_id" ]; }; then
         say "Installing Odoo 18.0 into $VENV from $source (first run: about 2 minutes)"
-        # The pins are constraints: Odoo's own requirements resolve to them
-        # (already installed above), so this only adds Odoo itself.
-        "$VENV/bin/python" -m pip uninstall -qq -y odoo >/dev/null 2>&1 || true
-        "$VENV/bin/python" -m pip install -qq -c "$ROOT/requirements/odoo.txt" "$source" \
+        # Odoo alone: its dependencies are the pins installed above. An Odoo
+        # already there stays until the new one is built.
+        "$VENV/bin/python" -m pip install -qq --no-deps --force-reinstall "$source" \
             || die "Could not install Odoo from $source. Set ODOO_SOURCE to an Odoo 18.0 source tarball or tree (a path or URL)."
+        "$VENV/bin/python" -m pip check >/dev/null \
+            || die "Odoo's requirements are not met by requirements/odoo.txt: $("$VENV/bin/python" -m pip check 2>&1 | head -n 3)"
         odoo_is_18 "$VENV/bin/python" || die "$source did not install Odoo 18.0."
         echo "$source_id" >"$VENV/.odoo-source"
     fi

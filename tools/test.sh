@@ -99,7 +99,7 @@ odoo_step() {
 TAGS="${TEST_TAGS:-/isp_dunning}"
 HTTP_PORT="$("$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 : >"$LOG"
-odoo_step "install and test" -i isp_dunning --test-enable --test-tags "$TAGS" \
+odoo_step "install and test" -i isp_dunning,payment_demo --test-enable --test-tags "$TAGS" \
     --http-port="$HTTP_PORT" || true
 RESULT_LINE="$(grep -E 'failed, [0-9]+ error\(s\) of [0-9]+ tests' "$LOG" | tail -n 1 || true)"
 echo "$RESULT_LINE"

@@ -32,15 +32,6 @@ class Level(NamedTuple):
         return self.name or f"#{self.id}"
 
 
-class Escalation(NamedTuple):
-    """One invoice (move) reaching a new level in this run."""
-
-    move_id: Any
-    partner_key: Any
-    currency_key: Any
-    new_level: Level
-
-
 def ordered(levels: Iterable[Level]) -> list[Level]:
     return sorted(levels, key=lambda level: (level.sequence, level.id))
 
@@ -139,27 +130,12 @@ def is_business(is_company: bool, vat: str | None) -> bool:
     return bool(is_company) or bool(vat and str(vat).strip())
 
 
-def group_for_notices(
-    decisions: Iterable[Escalation],
-) -> dict[tuple[Any, Any], tuple[Level, list]]:
-    """One notice per (partner, currency), at the highest level reached.
-
-    Move ids keep the order of the decisions; duplicates are dropped.
-    """
-    groups: dict[tuple[Any, Any], tuple[Level, list]] = {}
-    for decision in decisions:
-        key = (decision.partner_key, decision.currency_key)
-        level = decision.new_level
-        if key not in groups:
-            groups[key] = (level, [decision.move_id])
-            continue
-        best, move_ids = groups[key]
-        if (level.sequence, level.id) > (best.sequence, best.id):
-            best = level
-        if decision.move_id not in move_ids:
-            move_ids.append(decision.move_id)
-        groups[key] = (best, move_ids)
-    return groups
+def highest_level(levels: Iterable) -> Any:
+    """The highest of some levels (by sequence, then id), e.g. the level of a
+    customer among its open invoices or the level of a notice among its
+    escalated invoices; None when there is none. Works on :class:`Level`
+    and on anything with ``sequence`` and ``id``."""
+    return max(levels, key=lambda level: (level.sequence, level.id), default=None)
 
 
 def net_balance_positive(

@@ -56,6 +56,10 @@ class LevelConfig:
         return self.level.id
 
     @property
+    def sequence(self):
+        return self.level.sequence
+
+    @property
     def sort_key(self):
         return (self.level.sequence, self.level.id)
 
@@ -199,9 +203,18 @@ class CustomerPlan:
     skipped: list = field(default_factory=list)  # (move_id or None, reason)
 
 
-def _overdue_invoices(items, invoices, today, tolerance):
+# Why a customer or one of its invoices gets no notice (CustomerPlan.skipped).
+SKIP_EXCLUDED = "customer excluded from dunning"
+SKIP_PAUSED = "paused"
+SKIP_NETTED = "net balance covered by credits"
+SKIP_BELOW_TOLERANCE = "below tolerance"
+SKIP_REASONS = (SKIP_EXCLUDED, SKIP_PAUSED, SKIP_NETTED, SKIP_BELOW_TOLERANCE)
+
+
+def _overdue_invoices(items, invoices, today, tolerance, below=None):
     """Per invoice: (earliest overdue due date, overdue items), for invoices
-    whose overdue residual exceeds the tolerance."""
+    whose overdue residual exceeds the tolerance; those that do not go to
+    ``below`` (a list of move ids) when given."""
     by_move = {}
     for item in items:
         if item.move_id not in invoices or item.residual <= 0:
@@ -214,6 +227,8 @@ def _overdue_invoices(items, invoices, today, tolerance):
         amount = sum((i.residual for i in overdue), Decimal("0"))
         if amount > tolerance:
             result[move_id] = (min(i.due_date for i in overdue), overdue)
+        elif below is not None:
+            below.append(move_id)
     return result
 
 
@@ -274,7 +289,7 @@ def plan_customer(customer, items, invoices, levels, settings):
     plan = CustomerPlan()
     today = settings.today
     if customer.excluded or not levels:
-        plan.skipped.append((None, "customer excluded from dunning"))
+        plan.skipped.append((None, SKIP_EXCLUDED))
         return plan
     ladder = [config.level for config in levels]
     by_id = {config.id: config for config in levels}
@@ -292,19 +307,21 @@ def plan_customer(customer, items, invoices, levels, settings):
             for move_id, inv in invoices.items()
             if not inv.excluded and not inv.handed_over
         }
-        overdue = _overdue_invoices(currency_items, dunnable, today, tolerance)
+        below = []
+        overdue = _overdue_invoices(currency_items, dunnable, today, tolerance, below)
+        plan.skipped.extend((move_id, SKIP_BELOW_TOLERANCE) for move_id in sorted(below))
         active = {}
         for move_id, (due_date, overdue_items) in overdue.items():
             invoice = dunnable[move_id]
             if invoice.paused_until and invoice.paused_until >= today:
-                plan.skipped.append((move_id, "paused"))
+                plan.skipped.append((move_id, SKIP_PAUSED))
                 continue
             active[move_id] = (due_date, overdue_items)
         credits = sum((-i.residual for i in currency_items if i.residual < 0), Decimal("0"))
         open_amounts = [sum((i.residual for i in its), Decimal("0")) for _d, its in active.values()]
         if not active or not escalation.net_balance_positive(open_amounts, [credits], tolerance):
             if active:
-                plan.skipped.append((None, "net balance covered by credits"))
+                plan.skipped.append((None, SKIP_NETTED))
             continue
 
         escalations = {}
@@ -329,7 +346,7 @@ def plan_customer(customer, items, invoices, levels, settings):
         if not escalations:
             continue
 
-        level = max(escalations.values(), key=lambda config: config.sort_key)
+        level = escalation.highest_level(escalations.values())
         lines = []
         lump_total = Decimal("0")
         interest_total = Decimal("0")
@@ -431,6 +448,31 @@ def describe_instalments(instalments, lang="de"):
         else:
             parts.append(f"instalment due {instalment.due_date:%Y-%m-%d}: {detail}")
     return "; ".join(parts)
+
+
+def plan_batch(customers, items, invoices, levels, settings):
+    """Decide a batch of customers; one bad customer never stops the others.
+
+    :param customers: :class:`Customer` in the order to plan them
+    :param items: ``{partner_id: [OpenItem]}``
+    :param invoices: ``{partner_id: {move_id: Invoice}}``
+    :returns: ``({partner_id: CustomerPlan}, {partner_id: exception})``
+    """
+    plans = {}
+    errors = {}
+    for customer in customers:
+        partner_id = customer.partner_id
+        try:
+            plans[partner_id] = plan_customer(
+                customer,
+                items.get(partner_id, []),
+                invoices.get(partner_id, {}),
+                levels,
+                settings,
+            )
+        except Exception as error:  # noqa: BLE001 - reported per customer by the caller
+            errors[partner_id] = error
+    return plans, errors
 
 
 def describe_segments(segments, lang="de"):

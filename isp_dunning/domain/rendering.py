@@ -8,31 +8,8 @@ time are bounded: output is streamed and counted, the sandbox hooks
 deadline, and operations that could build huge values are refused before
 they run.
 
-Context keys (see ``build_sample_context``):
-
-``company``
-    name, street, zip, city, country, vat, email, phone, iban, bic,
-    bank_name, website
-``partner``
-    name, ref (customer number), street, zip, city, country, email, lang,
-    is_business
-``notice``
-    level_name, level_sequence, date, deadline, amount_open, fee_amount,
-    lump_sum_amount, interest_amount, amount_total_due, currency_symbol,
-    portal_block_announced (bool), portal_block_date (date or None),
-    interest_lines [{invoice, date_from, date_to, days, rate, amount}],
-    payment_reference, amount_earlier_charges, amount_credits, fee_credited
-``claim``
-    the whole claim (see ``claim.claim_context``): rows [{section, kind,
-    label, document, due_date, amount, detail}], sections [{key, title,
-    rows, total}], principal, earlier_charges, new_charges, credits, total,
-    fee_credited
-``invoices``
-    [{number, date, due_date, amount_total, amount_open, days_overdue,
-    level_name, portal_url}]
-``lang``
-    language code such as 'de_DE'; default for the money/date/percent
-    filters
+The context (its keys and the sample the preview renders) is defined in
+``template_context``.
 
 Filters (also callable as functions): ``money(amount, symbol='€',
 lang=None)``, ``date(value, lang=None)``, ``percent(value, digits=2,
@@ -48,7 +25,7 @@ import string
 import time
 from collections import abc
 from contextvars import ContextVar
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal, DecimalException
 
 from jinja2 import (
@@ -68,10 +45,8 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from jinja2.utils import missing
 from jinja2.visitor import NodeTransformer
 
-from . import claim as claim_rules
 from .dates import format_date
-from .interest import GERMAN_BASE_RATES, compute_interest
-from .money import format_money, round_money, sum_money
+from .money import format_money, round_money
 
 DEFAULT_MAX_OUTPUT = 200_000
 DEFAULT_TIMEOUT = 2.0
@@ -695,129 +670,3 @@ def render(
         if stream is not None:
             stream.close()
         _BUDGET.reset(token)
-
-
-def build_sample_context(lang: str = "de_DE") -> dict:
-    """Realistic plain-data context for previews and tests."""
-    notice_date = date(2025, 8, 14)
-    level_name = "2. Mahnung"
-    rows = [
-        # number, invoice date, due date, total, still open
-        ("RE/2025/00412", date(2025, 5, 1), date(2025, 5, 15), "49.99", "49.99"),
-        ("RE/2025/00587", date(2025, 6, 1), date(2025, 6, 15), "49.99", "29.99"),
-    ]
-    invoices, interest_lines = [], []
-    for number, invoice_date, due_date, total, still_open in rows:
-        open_amount = Decimal(still_open)
-        interest = compute_interest(
-            open_amount,
-            due_date,
-            notice_date,
-            "statutory",
-            base_rates=GERMAN_BASE_RATES,
-        )
-        for segment in interest.segments:
-            # one rounded amount per line, so the lines add up to the total
-            line = compute_interest(
-                open_amount,
-                segment.date_from - timedelta(days=1),
-                segment.date_to,
-                "fixed",
-                rate=segment.rate,
-            )
-            interest_lines.append(
-                {
-                    "invoice": number,
-                    "date_from": segment.date_from,
-                    "date_to": segment.date_to,
-                    "days": segment.days,
-                    "rate": segment.rate,
-                    "amount": line.amount,
-                }
-            )
-        invoices.append(
-            {
-                "number": number,
-                "date": invoice_date,
-                "due_date": due_date,
-                "amount_total": Decimal(total),
-                "amount_open": open_amount,
-                "days_overdue": (notice_date - due_date).days,
-                "level_name": level_name,
-                "portal_url": "https://portal.example-isp.de/my/invoices/"
-                + number.rsplit("/", 1)[-1],
-            }
-        )
-    amount_open = sum_money(row["amount_open"] for row in invoices)
-    fee = Decimal("2.50")
-    lump_sum = Decimal("0.00")  # § 288 (5) BGB: only for business customers
-    interest_amount = sum_money(line["amount"] for line in interest_lines)
-    sample_claim = claim_rules.Claim(
-        rows=tuple(
-            claim_rules.ClaimRow("principal", "invoice", row["amount_open"], index, row["due_date"])
-            for index, row in enumerate(invoices, start=1)
-        )
-        + (claim_rules.ClaimRow("new_charges", "fee", fee),)
-        + tuple(
-            claim_rules.ClaimRow(
-                "new_charges",
-                "interest",
-                sum_money(line["amount"] for line in interest_lines if line["invoice"] == number),
-                index,
-            )
-            for index, number in enumerate((row["number"] for row in invoices), start=1)
-        )
-    )
-    return {
-        "lang": lang,
-        "company": {
-            "name": "Beispiel Netz GmbH",
-            "street": "Hafenstraße 12",
-            "zip": "20457",
-            "city": "Hamburg",
-            "country": "Deutschland",
-            "vat": "DE123456789",
-            "email": "buchhaltung@example-isp.de",
-            "phone": "+49 40 123456-0",
-            "iban": "DE02 1203 0000 0000 2020 51",
-            "bic": "BYLADEM1001",
-            "bank_name": "Deutsche Kreditbank",
-            "website": "https://www.example-isp.de",
-        },
-        "partner": {
-            "name": "Erika Mustermann",
-            "ref": "K-100234",
-            "street": "Heidestraße 17",
-            "zip": "51147",
-            "city": "Köln",
-            "country": "Deutschland",
-            "email": "erika.mustermann@example.org",
-            "lang": lang,
-            "is_business": False,
-        },
-        "notice": {
-            "level_name": level_name,
-            "level_sequence": 20,
-            "date": notice_date,
-            "deadline": date(2025, 8, 28),
-            "amount_open": amount_open,
-            "fee_amount": fee,
-            "lump_sum_amount": lump_sum,
-            "interest_amount": interest_amount,
-            "amount_total_due": amount_open + fee + lump_sum + interest_amount,
-            "amount_earlier_charges": Decimal("0.00"),
-            "amount_credits": Decimal("0.00"),
-            "fee_credited": Decimal("0.00"),
-            "currency_symbol": "€",
-            "portal_block_announced": True,
-            "portal_block_date": date(2025, 9, 4),
-            "interest_lines": interest_lines,
-            "payment_reference": "K-100234 RE/2025/00412 RE/2025/00587",
-        },
-        "invoices": invoices,
-        "claim": claim_rules.claim_context(
-            sample_claim,
-            {index: row["number"] for index, row in enumerate(invoices, start=1)},
-            lang,
-        ),
-    }

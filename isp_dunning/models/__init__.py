@@ -7,6 +7,8 @@ from . import (
     isp_dunning_notice,
     isp_dunning_notice_delivery,
     isp_dunning_notice_line,
+    isp_dunning_notice_payment,
+    isp_dunning_payment_match,
     isp_dunning_run,
     mail_mail,
     res_company,

@@ -1,7 +1,5 @@
-from collections import defaultdict
-
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import ValidationError
 
 
 class AccountMove(models.Model):
@@ -110,66 +108,6 @@ class AccountMove(models.Model):
         partners._dunning_refresh_level()
         partners._dunning_release_if_settled()
         return leaving
-
-    def _dunning_post_batch(self):
-        """Post new, complete fee documents as ``action_post`` does, with a
-        number of queries that does not grow per document: the customers
-        follow their documents (one insert), the journal's next number is
-        looked up once (Odoo's transaction cache of sequence numbers gives
-        the rest, gapless and in order), the balance is checked once for all
-        and the customer ranks are raised in one update."""
-        self._dunning_subscribe_customers()
-        ranks = defaultdict(int)
-        # Posting changes no journal item of a complete invoice: no line sync
-        # per numbered document.
-        self.with_context(
-            check_move_validity=False,
-            skip_invoice_sync=True,
-            dunning_sequence_formats={},
-            dunning_customer_ranks=ranks,
-        ).action_post()
-        unbalanced = self._get_unbalanced_moves({"records": self})
-        if unbalanced:
-            raise UserError(
-                self.env._(
-                    "The following entries are unbalanced: %s",
-                    ", ".join(self.browse(row[0]).name for row in unbalanced),
-                )
-            )
-        by_count = defaultdict(list)
-        for partner_id, count in ranks.items():
-            by_count[count].append(partner_id)
-        for count, partner_ids in by_count.items():
-            self.env["res.partner"].browse(partner_ids)._increase_rank("customer_rank", count)
-
-    def _dunning_subscribe_customers(self):
-        """Make each document's customer a follower, as posting does (with
-        Odoo's default subtypes), for all documents in one insert."""
-        Followers = self.env["mail.followers"].sudo()
-        existing = {
-            (follower.res_id, follower.partner_id.id)
-            for follower in Followers.search_fetch(
-                [("res_model", "=", self._name), ("res_id", "in", self.ids)],
-                ["res_id", "partner_id"],
-            )
-        }
-        moves = self.filtered(
-            lambda m: m.partner_id.active and (m.id, m.partner_id.id) not in existing
-        )
-        if not moves:
-            return
-        default, _internal, external = self.env["mail.message.subtype"].default_subtypes(self._name)
-        new = {}
-        for move in moves:
-            partner = move.partner_id
-            subtypes = external if partner.partner_share else default
-            values, _updates = Followers._add_followers(
-                self._name, move.ids, partner.ids, {partner.id: subtypes.ids}
-            )
-            new.update(values)
-        Followers.with_context(default_partner_id=False).create(
-            [dict(vals, res_id=res_id) for res_id, vals_list in new.items() for vals in vals_list]
-        )
 
     def _get_next_sequence_format(self):
         # While a batch of fee documents is posted: the documents of one

@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-from ..domain import escalation, rendering
+from ..domain import escalation, rendering, template_context
 from ..domain.emails import parse_email_list
 
 TEMPLATE_FIELDS = ("subject_template", "body_text_template", "body_html_template")
@@ -109,8 +109,10 @@ class IspDunningLevel(models.Model):
     server_action_id = fields.Many2one(
         "ir.actions.server",
         domain=[("model_id.model", "=", "isp.dunning.notice")],
+        groups="base.group_system",
         help="Runs when a customer reaches this level, e.g. to suspend the "
-        "internet line in the provisioning system.",
+        "internet line in the provisioning system. Only Settings administrators can set "
+        "it; it runs with the access rights of the company's Run Provisioning Actions As user.",
     )
     notice_count = fields.Integer(compute="_compute_notice_count")
 
@@ -181,14 +183,35 @@ class IspDunningLevel(models.Model):
 
     @api.constrains(*TEMPLATE_FIELDS)
     def _check_templates(self):
+        """Each template must compile and render against the sample of the
+        template context (the schema real notices are built with), so that a
+        template that saves and previews fine cannot fail on a key or a kind
+        of value in production."""
+        lang = self.env.context.get("lang") or "en_US"
+        sample = template_context.sample_context(lang)
         for level in self:
             for field_name in TEMPLATE_FIELDS:
+                source = level[field_name]
                 try:
-                    rendering.check_syntax(level[field_name])
+                    rendering.check_syntax(source)
                 except rendering.TemplateProblem as problem:
                     raise ValidationError(
                         self.env._(
                             "Level '%(level)s', %(field)s is not a valid template: %(problem)s",
+                            level=level.name,
+                            field=self._fields[field_name].string,
+                            problem=problem,
+                        )
+                    ) from problem
+                if not source:
+                    continue
+                try:
+                    rendering.render(source, sample, html=field_name == "body_html_template")
+                except rendering.TemplateProblem as problem:
+                    raise ValidationError(
+                        self.env._(
+                            "Level '%(level)s', %(field)s does not render with the data of a "
+                            "notice: %(problem)s",
                             level=level.name,
                             field=self._fields[field_name].string,
                             problem=problem,
@@ -258,6 +281,19 @@ class IspDunningLevel(models.Model):
                     count=count,
                 )
             )
+
+    @api.constrains("server_action_id")
+    def _check_server_action_user(self):
+        for level in self.sudo().filtered("server_action_id"):
+            if not level.company_id.dunning_action_user_id:
+                raise ValidationError(
+                    self.env._(
+                        "Level '%(level)s' has a server action: first choose the user it runs "
+                        "as for %(company)s (Run Provisioning Actions As).",
+                        level=level.name,
+                        company=level.company_id.name,
+                    )
+                )
 
     @api.constrains("send_email", "send_letter")
     def _check_channel(self):

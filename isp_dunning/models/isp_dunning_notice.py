@@ -7,7 +7,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..domain import claim as claim_rules
-from ..domain import rendering
+from ..domain import rendering, template_context
 from ..domain.escalation import is_business
 from ..domain.money import to_decimal
 
@@ -300,6 +300,18 @@ class IspDunningNotice(models.Model):
         self.filtered(lambda n: n.state == "to_print").write({"state": "printed"})
         return True
 
+    def action_register_payment(self):
+        """Open *Register Payment*: the payment is allocated to this notice's
+        open items in the order of § 367 BGB."""
+        self.ensure_one()
+        if self.state == "cancelled":
+            raise UserError(self.env._("Notice %s is cancelled.", self.name))
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "isp_dunning.action_isp_dunning_register_payment"
+        )
+        action["context"] = {"default_notice_id": self.id}
+        return action
+
     def action_view_fee_move(self):
         self.ensure_one()
         return {
@@ -491,16 +503,19 @@ class IspDunningNotice(models.Model):
                 else None
             ),
             "interest_lines": interest_lines,
+            # the notice's own links, set by _render_context (payment part)
+            "pay_url": "",
+            "girocode_url": "",
         }
         notice_data.update({key: money(value) for key, value in amounts.items()})
-        return {
-            "company": company_data,
-            "partner": partner_data,
-            "notice": notice_data,
-            "invoices": invoices,
-            "claim": self._claim_context(claim or _claim_of_lines(lines, amounts), lang),
-            "lang": lang[:2],
-        }
+        return template_context.make_context(
+            company=company_data,
+            partner=partner_data,
+            notice=notice_data,
+            invoices=invoices,
+            lang=lang,
+            claim=self._claim_context(claim or _claim_of_lines(lines, amounts), lang),
+        )
 
     def _render_parts(self, level=None, context=None):
         """Subject, text and HTML of the notice in the customer's language."""

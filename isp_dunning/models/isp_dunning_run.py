@@ -3,18 +3,15 @@ import time
 from collections import defaultdict
 
 import psycopg2
-from markupsafe import Markup
 from psycopg2 import errors as pg_errors
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.fields import Command
-from odoo.modules import module as odoo_module
 from odoo.tools import SQL, split_every
 
-from ..domain import claim, planning
-from ..domain.escalation import is_business
-from ..domain.money import format_money, to_decimal
+from ..domain import planning
+from ..domain.money import to_decimal
+from ..services import batch_reader, booking, fee_documents, preview
 
 _logger = logging.getLogger(__name__)
 
@@ -146,6 +143,9 @@ class IspDunningRun(models.Model):
     @api.model
     def _cron_run_dunning(self):
         companies = self.env["isp.dunning.level"].sudo().search([("active", "=", True)]).company_id
+        # Before the run decides: payments quoting a notice number are
+        # allocated to that notice (§ 367 BGB), see isp_dunning_payment_match.
+        self.env["isp.dunning.payment.match"].sudo()._match_payments(companies)
         for company in companies:
             self.with_company(company).with_context(dunning_autocommit=True).run_dunning()
 
@@ -175,12 +175,8 @@ class IspDunningRun(models.Model):
     # Execution
     # ------------------------------------------------------------------
     def _autocommit(self):
-        # Commit per batch in the cron only: never inside a test transaction.
-        return bool(
-            self.env.context.get("dunning_autocommit")
-            and not self.env.registry.in_test_mode()
-            and not odoo_module.current_test
-        )
+        """Commit per batch: the cron's way (``dunning_autocommit``)."""
+        return bool(self.env.context.get("dunning_autocommit"))
 
     def _commit(self):
         if self._autocommit():
@@ -258,54 +254,142 @@ class IspDunningRun(models.Model):
             cr.execute(query, params)
 
     def _execute_locked(self, log):
-        company = self.company_id
-        levels = self.env["isp.dunning.level"]._get_ladder(company)
-        if not levels:
-            raise UserError(
-                self.env._("%s has no dunning levels; configure them first.", company.name)
-            )
-        if not self.dry_run:
-            self._check_booking_setup()
-        context = self._prepare_context(levels)
+        """The pipeline: select the candidates; per batch read, decide, book
+        and commit; then deliver the committed notices."""
+        context = self._prepare_context(self._ladder())
         if not self.dry_run:
             # Finish what an interrupted run or a failed delivery left behind.
-            self.env["isp.dunning.notice"]._deliver_pending(company)
-        partner_ids = self._candidate_partner_ids()
+            self._deliver(self.env["isp.dunning.notice"]._pending_delivery(self.company_id), log)
+        partner_ids = self._candidate_partner_ids()  # select
         totals = defaultdict(int)
         preview_rows = []
-        done = 0
-        batch_size = company.dunning_batch_size or 500
-        for batch in split_every(batch_size, partner_ids, list):
-            conflicts = {}
-            with self.env.cr.savepoint():
-                stats = self._process_batch(batch, context, log, preview_rows, conflicts)
-            self._commit()
+        for done, batch in self._batches(partner_ids):
+            notices = self._book_batch(batch, context, log, preview_rows, totals)  # read..commit
+            self._deliver(notices, log)  # deliver, from committed notices
             self._refresh_statistics()
-            retries = CONFLICT_RETRY_DELAYS if self._autocommit() else ()
-            for delay in retries:
-                if not conflicts:
-                    break
-                # A new transaction sees what the other worker committed.
-                time.sleep(delay)
-                retry_ids = sorted(conflicts)
-                conflicts = {}
-                with self.env.cr.savepoint():
-                    retried = self._process_batch(retry_ids, context, log, preview_rows, conflicts)
-                for key, value in retried.items():
-                    stats[key] += value
-                self._commit()
-            for partner_id, reason in conflicts.items():
-                # Still in conflict: nothing is recorded, the next run books it.
-                stats["errors"] += 1
-                log.append(self._customer_log_line(partner_id, reason, postponed=True))
-            for key, value in stats.items():
-                totals[key] += value
-            done += len(batch)
             self.env["ir.cron"]._notify_progress(done=done, remaining=len(partner_ids) - done)
         if not self.dry_run:
             self._retry_on_conflict(
                 lambda: self.env["res.partner"]._dunning_retry_postponed_blocks(self.date, run=self)
             )
+        self._finish(partner_ids, totals, log, preview_rows)
+
+    def _batches(self, partner_ids):
+        """(customers done after the batch, batch) in batches of the company's size."""
+        done = 0
+        for batch in split_every(self.company_id.dunning_batch_size or 500, partner_ids, list):
+            done += len(batch)
+            yield done, batch
+
+    def _book_batch(self, partner_ids, context, log, preview_rows, totals):
+        """Read, decide and book one batch in a savepoint and commit it (cron);
+        customers that met a concurrent update are booked again in a new
+        transaction after a pause, or left to the next run. Returns the
+        booked notices."""
+        conflicts = {}
+        with self.env.cr.savepoint():
+            stats, notices = self._process_batch(partner_ids, context, log, preview_rows, conflicts)
+        self._commit()
+        retries = CONFLICT_RETRY_DELAYS if self._autocommit() else ()
+        for delay in retries:
+            if not conflicts:
+                break
+            # A new transaction sees what the other worker committed.
+            time.sleep(delay)
+            retry_ids = sorted(conflicts)
+            conflicts = {}
+            with self.env.cr.savepoint():
+                retried, more = self._process_batch(
+                    retry_ids, context, log, preview_rows, conflicts
+                )
+            for key, value in retried.items():
+                stats[key] += value
+            notices |= more
+            self._commit()
+        for partner_id, reason in conflicts.items():
+            # Still in conflict: nothing is recorded, the next run books it.
+            stats["errors"] += 1
+            log.append(self._customer_log_line(partner_id, reason, postponed=True))
+        for key, value in stats.items():
+            totals[key] += value
+        return notices
+
+    def _process_batch(self, partner_ids, context, log, preview_rows, conflicts):
+        """Read one batch, decide it in the core and book the plans. Customers
+        whose booking met a concurrency conflict go to ``conflicts`` (partner
+        id: reason), not to the log: the caller retries them or leaves them to
+        the next run. Returns (statistics, booked notices)."""
+        stats = defaultdict(int)
+        batch = batch_reader.read_batch(self, partner_ids, context)  # read
+        plans, errors = planning.plan_batch(  # decide
+            batch.customers, batch.items, batch.invoices, context["configs"], batch.settings
+        )
+        for partner_id, error in errors.items():
+            stats["errors"] += 1
+            log.append(self._customer_log_line(partner_id, _readable(error)))
+        log.extend(self._skip_log_lines(plans))
+        if self.dry_run:
+            for partner_id, plan in plans.items():
+                preview_rows.extend((partner_id, notice) for notice in plan.notices)
+                stats["notices"] += len(plan.notices)
+                stats["invoices"] += sum(len(n.escalated_move_ids) for n in plan.notices)
+            return stats, self.env["isp.dunning.notice"]
+        notices = self._book_plans(plans, batch.move_data, context, stats, log, conflicts)  # book
+        return stats, notices
+
+    def _book_plans(self, plans, move_data, context, stats, log, conflicts):
+        """Book the batch in one go; when that fails, customer by customer so
+        that one failure stays local."""
+        try:
+            with self.env.cr.savepoint():
+                return self._book(plans, move_data, context, stats)
+        except Exception:
+            _logger.info("Dunning batch failed, retrying customer by customer")
+        notices = self.env["isp.dunning.notice"]
+        for partner_id, plan in plans.items():
+            try:
+                with self.env.cr.savepoint():
+                    notices |= self._book({partner_id: plan}, move_data, context, stats)
+            except Exception as error:
+                reason = _readable(error)
+                if isinstance(error, TRANSIENT_ERRORS):
+                    # Another worker changed the same rows (e.g. a shared
+                    # customer of another company): nothing is recorded.
+                    conflicts[partner_id] = reason
+                    continue
+                stats["errors"] += 1
+                log.append(self._customer_log_line(partner_id, reason))
+                booking.record_failed(self, partner_id, plan, reason)
+        return notices
+
+    def _book(self, plans, move_data, context, stats):
+        """Notices, fee documents and invoice updates of the plans."""
+        return booking.book(self, plans, move_data, context, stats)
+
+    def _create_fee_moves(self, notices, notice_plans):
+        return fee_documents.create_fee_moves(self, notices, notice_plans)
+
+    def _deliver(self, notices, log):
+        """Deliver committed notices (emails, letters, handover) outside the
+        booking's savepoint; a failure leaves them pending for the next run."""
+        if not notices:
+            return
+        try:
+            with self.env.cr.savepoint():
+                notices._deliver()
+        except Exception as error:
+            _logger.exception("Dunning run %s: delivery failed", self.id)
+            log.append(
+                self.env._(
+                    "Delivery of %(count)s notices failed and is retried by the next run: "
+                    "%(error)s",
+                    count=len(notices),
+                    error=_readable(error),
+                )
+            )
+        self._commit()
+
+    def _finish(self, partner_ids, totals, log, preview_rows):
         vals = {
             "state": "done",
             "finished_at": fields.Datetime.now(),
@@ -316,7 +400,7 @@ class IspDunningRun(models.Model):
             "log": "\n".join(log),
         }
         if self.dry_run:
-            vals["preview_html"] = self._render_preview(preview_rows)
+            vals["preview_html"] = preview.preview_table(self.env, preview_rows)
         self.write(vals)
         self._commit()
 
@@ -378,6 +462,19 @@ class IspDunningRun(models.Model):
                 self.env.cr.rollback()
                 time.sleep(delay)
 
+    def _ladder(self):
+        """The company's levels; a run without levels or, when it books,
+        without a usable journal stops with a clear message."""
+        company = self.company_id
+        levels = self.env["isp.dunning.level"]._get_ladder(company)
+        if not levels:
+            raise UserError(
+                self.env._("%s has no dunning levels; configure them first.", company.name)
+            )
+        if not self.dry_run:
+            self._check_booking_setup()
+        return levels
+
     def _check_booking_setup(self):
         company = self.company_id
         journal = company._dunning_journal()
@@ -423,482 +520,40 @@ class IspDunningRun(models.Model):
             "lump_sum": to_decimal(company.currency_id.round(lump_sum)),
         }
 
-    def _settings_for(self, context, currencies):
-        company = self.company_id
-        rates = {}
-        precisions = {}
-        for currency in currencies:
-            precisions[currency.id] = to_decimal(currency.rounding)
-            if currency != company.currency_id:
-                rates[currency.id] = to_decimal(
-                    company.currency_id._get_conversion_rate(
-                        company.currency_id, currency, company, self.date
-                    )
-                )
-        return planning.Settings(
-            today=self.date,
-            tolerance=to_decimal(company.dunning_tolerance),
-            interest_start=company.dunning_interest_start,
-            payment_days=company.dunning_payment_days,
-            lump_sum=context["lump_sum"],
-            base_rates=context["base_rates"],
-            rates=rates,
-            precisions=precisions,
-        )
-
     def _candidate_partner_ids(self):
-        """Commercial partners with an overdue open invoice, one query."""
-        self.env.flush_all()
-        self.env.cr.execute(
-            """
-            SELECT DISTINCT move.commercial_partner_id
-              FROM account_move_line line
-              JOIN account_move move ON move.id = line.move_id
-              JOIN account_account account ON account.id = line.account_id
-             WHERE line.company_id = %s
-               AND line.parent_state = 'posted'
-               AND account.account_type = 'asset_receivable'
-               AND NOT line.reconciled
-               AND line.amount_residual > 0
-               AND line.date_maturity < %s
-               AND move.move_type = 'out_invoice'
-               AND move.commercial_partner_id IS NOT NULL
-             ORDER BY 1
-            """,
-            (self.company_id.id, self.date),
-        )
-        return [row[0] for row in self.env.cr.fetchall()]
+        return batch_reader.candidate_partner_ids(self)
 
-    def _read_open_items(self, partner_ids):
-        self.env.flush_all()
-        self.env.cr.execute(
-            """
-            SELECT line.move_id, move.commercial_partner_id, line.currency_id,
-                   line.amount_residual_currency, line.date_maturity,
-                   move.move_type
-              FROM account_move_line line
-              JOIN account_move move ON move.id = line.move_id
-              JOIN account_account account ON account.id = line.account_id
-             WHERE line.company_id = %s
-               AND line.parent_state = 'posted'
-               AND account.account_type = 'asset_receivable'
-               AND NOT line.reconciled
-               AND line.amount_residual_currency != 0
-               AND move.commercial_partner_id = ANY(%s)
-            """,
-            (self.company_id.id, partner_ids),
-        )
-        items = defaultdict(list)
-        invoice_ids = set()
-        for move_id, partner_id, currency_id, residual, due, move_type in self.env.cr.fetchall():
-            items[partner_id].append(
-                planning.OpenItem(
-                    move_id=move_id,
-                    currency=currency_id,
-                    residual=to_decimal(residual),
-                    due_date=due,
-                    move_type=move_type,
-                )
-            )
-            if move_type == "out_invoice" and residual > 0:
-                invoice_ids.add(move_id)
-        return items, invoice_ids
-
-    def _process_batch(self, partner_ids, context, log, preview_rows, conflicts):
-        """Plan and book one batch of customers. Customers whose booking met a
-        concurrency conflict go to ``conflicts`` (partner id: reason), not
-        to the log: the caller retries them or leaves them to the next run."""
-        Move = self.env["account.move"]
-        Partner = self.env["res.partner"]
-        stats = defaultdict(int)
-        self.env.flush_all()
-        items, invoice_ids = self._read_open_items(partner_ids)
-        moves = Move.browse(sorted(invoice_ids))
-        move_data = {
-            row["id"]: row
-            for row in moves.read(
-                [
-                    "commercial_partner_id",
-                    "dunning_level_id",
-                    "dunning_first_date",
-                    "dunning_last_date",
-                    "dunning_next_date",
-                    "dunning_interest_until",
-                    "dunning_lump_sum_charged",
-                    "dunning_blocked_until",
-                    "dunning_handed_over",
-                    "dunning_fee_notice_id",
-                ],
-                load=None,
-            )
+    def _skip_log_lines(self, plans):
+        """One line per customer that gets no notice, with the reasons the
+        core gave (pause, netting, excluded, below tolerance)."""
+        skipped = {
+            pid: plan.skipped for pid, plan in plans.items() if plan.skipped and not plan.notices
         }
-        partners = Partner.browse(partner_ids)
-        partner_data = {
-            row["id"]: row for row in partners.read(["is_company", "vat", "dunning_excluded"])
+        if not skipped:
+            return []
+        move_ids = {move_id for reasons in skipped.values() for move_id, _r in reasons if move_id}
+        names = {move.id: move.name for move in self.env["account.move"].browse(move_ids)}
+        labels = {
+            planning.SKIP_EXCLUDED: self.env._("excluded from dunning"),
+            planning.SKIP_PAUSED: self.env._("paused"),
+            planning.SKIP_NETTED: self.env._("net balance covered by credits and payments"),
+            planning.SKIP_BELOW_TOLERANCE: self.env._("below the tolerance"),
         }
-        already = set(
-            self.env["isp.dunning.notice"]
-            .search(
-                [
-                    ("partner_id", "in", partner_ids),
-                    ("date", "=", self.date),
-                    ("state", "!=", "cancelled"),
-                    ("company_id", "=", self.company_id.id),
-                ]
-            )
-            .partner_id.ids
-        )
-        currencies = self.env["res.currency"].browse(
-            {item.currency for its in items.values() for item in its}
-        )
-        settings = self._settings_for(context, currencies)
-        dun_fee_docs = self.company_id.dunning_dun_fee_documents
-
-        moves_of = defaultdict(list)
-        for move_id, data in move_data.items():
-            moves_of[data["commercial_partner_id"]].append((move_id, data))
-
-        plans = {}
-        for partner_id in partner_ids:
-            if partner_id in already:
-                continue
-            pdata = partner_data[partner_id]
-            customer = planning.Customer(
-                partner_id=partner_id,
-                is_business=is_business(pdata["is_company"], pdata["vat"]),
-                excluded=pdata["dunning_excluded"],
-            )
-            invoices = {
-                move_id: planning.Invoice(
-                    move_id=move_id,
-                    level_id=data["dunning_level_id"] or None,
-                    last_notice_date=data["dunning_last_date"] or None,
-                    first_notice_date=data["dunning_first_date"] or None,
-                    interest_until=data["dunning_interest_until"] or None,
-                    lump_sum_charged=data["dunning_lump_sum_charged"],
-                    paused_until=data["dunning_blocked_until"] or None,
-                    handed_over=data["dunning_handed_over"],
-                    excluded=bool(data["dunning_fee_notice_id"]) and not dun_fee_docs,
-                    fee_document=bool(data["dunning_fee_notice_id"]),
-                )
-                for move_id, data in moves_of[partner_id]
-            }
-            try:
-                plans[partner_id] = planning.plan_customer(
-                    customer,
-                    items.get(partner_id, []),
-                    invoices,
-                    context["configs"],
-                    settings,
-                )
-            except Exception as error:  # one bad customer never stops the run
-                stats["errors"] += 1
-                log.append(self._customer_log_line(partner_id, _readable(error)))
-        if self.dry_run:
-            for partner_id, plan in plans.items():
-                preview_rows.extend((partner_id, notice) for notice in plan.notices)
-                stats["notices"] += len(plan.notices)
-                stats["invoices"] += sum(len(n.escalated_move_ids) for n in plan.notices)
-            return stats
-        try:
-            with self.env.cr.savepoint():
-                self._book(plans, move_data, context, stats)
-        except Exception:
-            # Book customer by customer so that one failure stays local.
-            _logger.info("Dunning batch failed, retrying customer by customer")
-            for partner_id, plan in plans.items():
-                try:
-                    with self.env.cr.savepoint():
-                        self._book({partner_id: plan}, move_data, context, stats)
-                except Exception as error:
-                    reason = _readable(error)
-                    if isinstance(error, TRANSIENT_ERRORS):
-                        # Another worker changed the same rows (e.g. a shared
-                        # customer of another company): nothing is recorded.
-                        conflicts[partner_id] = reason
-                        continue
-                    stats["errors"] += 1
-                    log.append(self._customer_log_line(partner_id, reason))
-                    self._record_failed(partner_id, plan, reason)
-        return stats
-
-    # ------------------------------------------------------------------
-    # Booking
-    # ------------------------------------------------------------------
-    def _book(self, plans, move_data, context, stats):
-        """Create notices, fee documents and invoice updates for the plans."""
-        levels = context["levels"]
-        notice_vals = []
-        notice_plans = []
-        partner_ids = list(plans)
-        partners = self.env["res.partner"].browse(partner_ids)
-        emails = partners._dunning_recipient_emails()
-        for partner_id, plan in plans.items():
-            for notice in plan.notices:
-                level = levels.browse(notice.level.id)
-                email = emails.get(partner_id)
-                if level.send_email and email:
-                    channel = "email_letter" if level.send_letter else "email"
-                else:
-                    channel = "letter"
-                notice_vals.append(self._notice_vals(notice, channel, email, move_data))
-                notice_plans.append(notice)
-        Notice = self.env["isp.dunning.notice"].with_context(
-            tracking_disable=True, mail_create_nolog=True
-        )
-        notices = Notice.create(notice_vals)
-        self._create_fee_moves(notices, notice_plans)
-        self._update_invoices(plans, move_data, levels)
-        partners._dunning_refresh_level()
-        partners._dunning_apply_notices(notices)
-        notices._deliver()
-        stats["notices"] += len(notices)
-        stats["invoices"] += sum(len(n.escalated_move_ids) for n in notice_plans)
-        return notices
-
-    def _notice_vals(self, notice, channel, email, move_data):
-        currency_id = notice.currency
         lines = []
-        for line in notice.lines:
+        partners = self.env["res.partner"].browse(list(skipped))
+        for partner in partners:
+            reasons = []
+            for move_id, reason in skipped[partner.id]:
+                label = labels.get(reason, reason)
+                reasons.append(f"{label} ({names[move_id]})" if move_id else label)
             lines.append(
-                Command.create(
-                    {
-                        "move_id": line.move_id,
-                        "escalated": line.escalated,
-                        "level_id": line.new_level_id,
-                        "due_date": line.due_date,
-                        "days_overdue": line.days_overdue,
-                        "amount_open": float(line.amount_open),
-                        "lump_sum_amount": float(line.lump_sum),
-                        "interest_date_from": line.interest_from,
-                        "interest_date_to": line.interest_to,
-                        "interest_days": line.interest_days,
-                        "interest_detail": planning.describe_instalments(line.instalments),
-                        "interest_amount": float(line.interest_amount),
-                    }
+                self.env._(
+                    "Customer %(partner)s skipped: %(reasons)s",
+                    partner=partner.display_name,
+                    reasons=", ".join(reasons),
                 )
             )
-        return {
-            "company_id": self.company_id.id,
-            "partner_id": notice.partner_id,
-            "level_id": notice.level.id,
-            "date": notice.date,
-            "deadline_date": notice.deadline,
-            "run_id": self.id,
-            "currency_id": currency_id,
-            "move_ids": [Command.set([line.move_id for line in notice.lines])],
-            "line_ids": lines,
-            "amount_open": float(notice.amount_open),
-            "fee_amount": float(notice.fee_amount),
-            "lump_sum_amount": float(notice.lump_sum_amount),
-            "interest_amount": float(notice.interest_amount),
-            "amount_earlier_charges": float(notice.amount_earlier_charges),
-            "amount_credits": float(notice.amount_credits),
-            "fee_credited": float(notice.fee_credited),
-            "claim_data": claim.claim_of(notice).to_data(),
-            "channel": channel,
-            "email_to": email if channel != "letter" else False,
-            "state": "to_send" if channel != "letter" else "to_print",
-            "portal_block_announced": notice.level.announce_portal_block,
-        }
-
-    def _create_fee_moves(self, notices, notice_plans):
-        """Book fees, lump sums and interest as one posted invoice per notice."""
-        company = self.company_id
-        journal = company._dunning_journal()
-        product = company.dunning_product_id
-        account = company.dunning_income_account_id or journal.default_account_id
-        # Without any analytic distribution model Odoo's search for one per
-        # line finds nothing: say so instead of searching per line.
-        no_analytic = not (
-            self.env["account.analytic.distribution.model"].sudo().search_count([], limit=1)
-        )
-        move_vals = []
-        booked_vals = []
-        for notice, plan in zip(notices, notice_plans, strict=True):
-            if plan.charges <= 0:
-                continue
-            lang = notice.partner_id.lang or self.env.lang
-            self_lang = self.with_context(lang=lang, dunning_no_analytic_models=no_analytic)
-            names = {line.move_id.id: line.move_id.name for line in notice.line_ids}
-            invoice_lines = []
-            if plan.fee_amount:
-                invoice_lines.append(
-                    self_lang._fee_line(
-                        self.env._(
-                            "Dunning fee, %(level)s, notice %(notice)s",
-                            level=notice.level_id.with_context(lang=lang).name,
-                            notice=notice.name,
-                        ),
-                        plan.fee_amount,
-                        product,
-                        account,
-                    )
-                )
-            for line in plan.lines:
-                if line.lump_sum:
-                    invoice_lines.append(
-                        self_lang._fee_line(
-                            self.env._(
-                                "Lump sum for late payment (§ 288 (5) BGB), invoice %s",
-                                names[line.move_id],
-                            ),
-                            line.lump_sum,
-                            product,
-                            account,
-                        )
-                    )
-                if line.interest_amount:
-                    invoice_lines.append(
-                        self_lang._fee_line(
-                            self.env._(
-                                "Default interest, invoice %(invoice)s, %(start)s to "
-                                "%(end)s: %(detail)s",
-                                invoice=names[line.move_id],
-                                start=line.interest_from.strftime("%d.%m.%Y"),
-                                end=line.interest_to.strftime("%d.%m.%Y"),
-                                detail=planning.describe_instalments(
-                                    line.instalments, lang or "de"
-                                ),
-                            ),
-                            line.interest_amount,
-                            product,
-                            account,
-                        )
-                    )
-            vals = {
-                "move_type": "out_invoice",
-                "company_id": company.id,
-                "journal_id": journal.id,
-                "partner_id": notice.partner_id.id,
-                "currency_id": notice.currency_id.id,
-                "invoice_date": notice.date,
-                "date": notice.date,
-                "invoice_payment_term_id": False,
-                "invoice_date_due": notice.deadline_date,
-                "invoice_origin": notice.name,
-                "ref": notice.name,
-                "dunning_fee_notice_id": notice.id,
-            }
-            if notice.currency_id == company.currency_id:
-                vals["line_ids"] = self._fee_journal_items(invoice_lines, notice)
-                booked_vals.append(vals)
-            else:
-                vals["invoice_line_ids"] = invoice_lines
-                move_vals.append(vals)
-        Move = self.env["account.move"].with_context(tracking_disable=True, mail_create_nolog=True)
-        moves = Move.browse()
-        if booked_vals:
-            # The journal items are complete: Odoo's invoice line sync, which
-            # would derive the same receivable line, is not needed.
-            moves |= Move.with_context(skip_invoice_sync=True).create(booked_vals)
-        if move_vals:
-            moves |= Move.create(move_vals)
-        if moves:
-            moves._dunning_post_batch()
-        return moves
-
-    def _fee_journal_items(self, invoice_lines, notice):
-        """The journal items of a fee invoice in company currency, as Odoo's
-        invoice sync would complete them: the income lines with their
-        amounts (no taxes) and the receivable line of the total, due on the
-        notice's deadline (no payment term)."""
-        currency = notice.currency_id
-        items = []
-        total = 0.0
-        for command, _id, line_vals in invoice_lines:
-            amount = currency.round(line_vals["quantity"] * line_vals["price_unit"])
-            total += amount
-            items.append(
-                (
-                    command,
-                    _id,
-                    dict(
-                        line_vals,
-                        display_type="product",
-                        amount_currency=-amount,
-                        balance=-amount,
-                    ),
-                )
-            )
-        total = currency.round(total)
-        items.append(
-            Command.create(
-                {
-                    "display_type": "payment_term",
-                    "date_maturity": notice.deadline_date,
-                    "discount_date": False,
-                    "discount_balance": 0.0,
-                    "discount_amount_currency": 0.0,
-                    "amount_currency": total,
-                    "balance": total,
-                }
-            )
-        )
-        return items
-
-    def _fee_line(self, label, amount, product, account):
-        vals = {
-            "name": label,
-            "quantity": 1,
-            "price_unit": float(amount),
-            "tax_ids": [Command.clear()],
-        }
-        if product:
-            vals["product_id"] = product.id
-        if account:
-            vals["account_id"] = account.id
-        if self.env.context.get("dunning_no_analytic_models"):
-            vals["analytic_distribution"] = False
-        return Command.create(vals)
-
-    def _update_invoices(self, plans, move_data, levels):
-        """Write the invoices' new dunning state, grouped by identical values
-        so that a batch costs a handful of UPDATEs."""
-        groups = defaultdict(list)
-        today = self.date
-        handover_level_ids = set(levels.filtered("collection_handover").ids)
-        for plan in plans.values():
-            escalated = {}
-            charged_interest = set()
-            charged_lump = set()
-            for notice in plan.notices:
-                for line in notice.lines:
-                    if line.escalated:
-                        escalated[line.move_id] = line.new_level_id
-                    if line.interest_to:
-                        charged_interest.add(line.move_id)
-                    if line.lump_sum:
-                        charged_lump.add(line.move_id)
-            touched = set(plan.next_dates) | set(escalated)
-            for move_id in touched:
-                data = move_data[move_id]
-                vals = {}
-                next_date = plan.next_dates.get(move_id)
-                if next_date != (data["dunning_next_date"] or None):
-                    vals["dunning_next_date"] = next_date or False
-                if move_id in escalated:
-                    vals["dunning_level_id"] = escalated[move_id]
-                    vals["dunning_last_date"] = today
-                    if not data["dunning_first_date"]:
-                        vals["dunning_first_date"] = today
-                    if escalated[move_id] in handover_level_ids:
-                        # Handed over: the agency collects, automatic dunning ends.
-                        vals["dunning_handed_over"] = True
-                        vals["dunning_handover_date"] = today
-                        vals["dunning_next_date"] = False
-                if move_id in charged_interest:
-                    vals["dunning_interest_until"] = today
-                if move_id in charged_lump:
-                    vals["dunning_lump_sum_charged"] = True
-                if vals:
-                    groups[tuple(sorted(vals.items()))].append(move_id)
-        # Dunning fields only: no journal item sync or balance check needed.
-        Move = self.env["account.move"].with_context(
-            tracking_disable=True, skip_invoice_sync=True, check_move_validity=False
-        )
-        for vals, move_ids in groups.items():
-            Move.browse(move_ids).write(dict(vals))
+        return lines
 
     def _customer_log_line(self, partner_id, reason, postponed=False):
         partner = self.env["res.partner"].browse(partner_id).display_name
@@ -909,80 +564,3 @@ class IspDunningRun(models.Model):
                 error=reason,
             )
         return self.env._("Customer %(partner)s: %(error)s", partner=partner, error=reason)
-
-    def _record_failed(self, partner_id, plan, reason):
-        """Leave a visible notice in error for a customer whose booking failed;
-        its invoices stay where they were and the next run tries again."""
-        for notice in plan.notices:
-            self.env["isp.dunning.notice"].with_context(tracking_disable=True).create(
-                {
-                    "company_id": self.company_id.id,
-                    "partner_id": partner_id,
-                    "level_id": notice.level.id,
-                    "date": notice.date,
-                    "run_id": self.id,
-                    "currency_id": notice.currency,
-                    "move_ids": [Command.set([line.move_id for line in notice.lines])],
-                    "amount_open": float(notice.amount_open),
-                    "state": "error",
-                    "channel": "email",
-                    "error_message": reason,
-                }
-            )
-
-    # ------------------------------------------------------------------
-    # Preview
-    # ------------------------------------------------------------------
-    def _render_preview(self, rows):
-        if not rows:
-            return Markup("<p>%s</p>") % self.env._("Nothing is due on this date.")
-        partners = self.env["res.partner"].browse({pid for pid, _n in rows})
-        names = {p.id: p.display_name for p in partners}
-        levels = {
-            lv.id: lv.name
-            for lv in self.env["isp.dunning.level"].browse({n.level.id for _p, n in rows})
-        }
-        moves = self.env["account.move"].browse(
-            {line.move_id for _p, n in rows for line in n.lines}
-        )
-        move_names = {m.id: m.name for m in moves}
-        currencies = self.env["res.currency"].browse({n.currency for _p, n in rows})
-        symbols = {c.id: c.symbol for c in currencies}
-        head = Markup(
-            "<table class='table table-sm'><thead><tr><th>%s</th><th>%s</th>"
-            "<th>%s</th><th class='text-end'>%s</th><th class='text-end'>%s</th>"
-            "<th class='text-end'>%s</th><th class='text-end'>%s</th><th>%s</th>"
-            "</tr></thead><tbody>"
-        ) % (
-            self.env._("Customer"),
-            self.env._("Invoices"),
-            self.env._("New level"),
-            self.env._("Open"),
-            self.env._("Fee"),
-            self.env._("Lump sums"),
-            self.env._("Interest"),
-            self.env._("Portal"),
-        )
-        body = Markup()
-        open_label = self.env._("open")
-        for partner_id, notice in rows:
-            symbol = symbols.get(notice.currency, "")
-            invoices = ", ".join(
-                move_names[line.move_id] + ("" if line.escalated else f" ({open_label})")
-                for line in notice.lines
-            )
-            body += Markup(
-                "<tr><td>%s</td><td>%s</td><td>%s</td><td class='text-end'>%s</td>"
-                "<td class='text-end'>%s</td><td class='text-end'>%s</td>"
-                "<td class='text-end'>%s</td><td>%s</td></tr>"
-            ) % (
-                names[partner_id],
-                invoices,
-                levels[notice.level.id],
-                format_money(notice.amount_open, symbol),
-                format_money(notice.fee_amount, symbol),
-                format_money(notice.lump_sum_amount, symbol),
-                format_money(notice.interest_amount, symbol),
-                self.env._("blocked") if notice.level.block_portal else "",
-            )
-        return head + body + Markup("</tbody></table>")

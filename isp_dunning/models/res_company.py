@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 
 
 class ResCompany(models.Model):
@@ -71,7 +71,19 @@ class ResCompany(models.Model):
     dunning_release_action_id = fields.Many2one(
         "ir.actions.server",
         string="Release Server Action",
-        help="Runs when dunning lifts a customer's block, e.g. to restore the internet line.",
+        groups="base.group_system",
+        help="Runs when dunning lifts a customer's block, e.g. to restore the internet line. "
+        "Only Settings administrators can set it; it runs with the access rights of the "
+        "user chosen in Run Provisioning Actions As.",
+    )
+    dunning_action_user_id = fields.Many2one(
+        "res.users",
+        string="Run Provisioning Actions As",
+        groups="base.group_system",
+        domain=[("share", "=", False)],
+        help="The server actions of dunning levels and the release action run with this "
+        "internal user's access rights, in this company. Only Settings administrators can "
+        "set it.",
     )
 
     @api.constrains(
@@ -97,6 +109,47 @@ class ResCompany(models.Model):
                 raise ValidationError(
                     self.env._("The block announcement period cannot be negative.")
                 )
+
+    @api.constrains("dunning_release_action_id", "dunning_action_user_id")
+    def _check_dunning_action_user(self):
+        for company in self.sudo():
+            user = company.dunning_action_user_id
+            if user and (user.share or company not in user.company_ids):
+                raise ValidationError(
+                    self.env._(
+                        "Provisioning actions of %(company)s cannot run as %(user)s: choose an "
+                        "internal user with access to the company.",
+                        company=company.name,
+                        user=user.name,
+                    )
+                )
+            with_action = company.dunning_release_action_id or self.env[
+                "isp.dunning.level"
+            ].with_context(active_test=False).search_count(
+                [("company_id", "=", company.id), ("server_action_id", "!=", False)], limit=1
+            )
+            if with_action and not user:
+                raise ValidationError(
+                    self.env._(
+                        "%s has dunning server actions: choose the user they run as "
+                        "(Run Provisioning Actions As).",
+                        company.name,
+                    )
+                )
+
+    def _dunning_action_user(self):
+        """The user whose access rights dunning's server actions have."""
+        self.ensure_one()
+        user = self.sudo().dunning_action_user_id
+        if not user:
+            raise UserError(
+                self.env._(
+                    "%s has dunning server actions but no user to run them as; choose one in "
+                    "the Accounting settings (Run Provisioning Actions As).",
+                    self.name,
+                )
+            )
+        return user
 
     @api.constrains("dunning_journal_id")
     def _check_dunning_journal(self):

@@ -30,5 +30,8 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.dunning_block_notice_days", readonly=False
     )
     dunning_release_action_id = fields.Many2one(
-        related="company_id.dunning_release_action_id", readonly=False
+        related="company_id.dunning_release_action_id", readonly=False, groups="base.group_system"
+    )
+    dunning_action_user_id = fields.Many2one(
+        related="company_id.dunning_action_user_id", readonly=False, groups="base.group_system"
     )

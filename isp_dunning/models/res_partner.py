@@ -1,15 +1,16 @@
 import logging
 from collections import defaultdict
-from datetime import timedelta
 
 from markupsafe import escape
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, ValidationError
-from odoo.tools import format_amount, format_date
+from odoo.tools import format_date
 
+from ..domain import portal_guard
 from ..domain.emails import parse_email_list
-from ..domain.escalation import is_business
+from ..domain.escalation import highest_level
+from ..services import portal_blocking
 
 _logger = logging.getLogger(__name__)
 
@@ -140,11 +141,10 @@ class ResPartner(models.Model):
                 ["company_id", "commercial_partner_id", "dunning_level_id"],
             )
         )
-        highest = {}
+        levels_of = defaultdict(list)
         for company, partner, level in groups:
-            current = highest.get((company.id, partner.id))
-            if not current or (level.sequence, level.id) > (current.sequence, current.id):
-                highest[company.id, partner.id] = level
+            levels_of[company.id, partner.id].append(level)
+        highest = {key: highest_level(levels) for key, levels in levels_of.items()}
         # Every company that duns, so that a level a company left is cleared.
         companies = (
             self.env["isp.dunning.level"]
@@ -181,7 +181,7 @@ class ResPartner(models.Model):
         )
         guards = {}
         for (company, date), group in blocking.grouped(lambda n: (n.company_id, n.date)).items():
-            partner_guards = group.partner_id._dunning_block_guards(company, date)
+            partner_guards = portal_blocking.block_guards(group.partner_id, company, date)
             for partner_id, reasons in partner_guards.items():
                 guards[partner_id, company.id, date] = reasons
         postponed = []
@@ -190,15 +190,15 @@ class ResPartner(models.Model):
         with_action = []
         for notice in notices:
             partner = notice.partner_id
-            if (
-                notice.level_id.block_portal
-                and not partner.dunning_portal_blocked
-                and partner.id not in blocked
-            ):
-                reasons = guards[partner.id, notice.company_id.id, notice.date]
-                if reasons:
-                    postponed.append((notice, reasons))
-                    continue
+            already_blocked = partner.dunning_portal_blocked or partner.id in blocked
+            reasons = guards.get((partner.id, notice.company_id.id, notice.date), [])
+            step = portal_guard.notice_block_step(
+                notice.level_id.block_portal, already_blocked, reasons
+            )
+            if step == portal_guard.POSTPONE:
+                postponed.append((notice, reasons))
+                continue
+            if step == portal_guard.BLOCK:
                 blocks.append((partner, notice))
                 blocked.add(partner.id)
             with_action.append(notice)
@@ -241,8 +241,8 @@ class ResPartner(models.Model):
             if n.portal_block_postponed and not n.portal_block and not (run and n.run_id == run)
         ]
         partners = self.sudo().browse([n.partner_id.id for n in waiting])
-        pending = partners._dunning_blocking_moves(date).commercial_partner_id
-        guards = pending._dunning_block_guards(company, date) if pending else {}
+        pending = portal_blocking.blocking_moves(partners, date).commercial_partner_id
+        guards = portal_blocking.block_guards(pending, company, date) if pending else {}
         for notice in waiting:
             partner = notice.partner_id.sudo()
             if partner not in pending or guards[partner.id]:
@@ -284,194 +284,13 @@ class ResPartner(models.Model):
         if not partners:
             return self.browse()
         date = date or fields.Date.context_today(self)
-        released = partners - partners._dunning_blocking_moves(date).commercial_partner_id
+        released = partners - portal_blocking.blocking_moves(partners, date).commercial_partner_id
         released._dunning_unblock_portal(
             self.env._(
                 "Portal access restored: no invoice is left open at a blocking dunning level."
             )
         )
         return released
-
-    def _dunning_blocking_moves(self, date):
-        """Open invoices of these customers at or above the first blocking
-        level of their company that are not paused on ``date``."""
-        Move = self.env["account.move"].sudo()
-        first_blocking = {}
-        for level in self.env["isp.dunning.level"].sudo().search([("block_portal", "=", True)]):
-            company_id = level.company_id.id
-            first_blocking[company_id] = min(
-                level.sequence, first_blocking.get(company_id, level.sequence)
-            )
-        if not self or not first_blocking:
-            return Move
-        moves = Move.search(
-            [
-                ("commercial_partner_id", "in", self.ids),
-                ("move_type", "=", "out_invoice"),
-                ("state", "=", "posted"),
-                ("dunning_level_id", "!=", False),
-                ("payment_state", "not in", ("paid", "in_payment", "reversed")),
-                "|",
-                ("dunning_blocked_until", "=", False),
-                ("dunning_blocked_until", "<", date),
-            ]
-        )
-        return moves.filtered(
-            lambda m: (
-                m.dunning_level_id.company_id.id in first_blocking
-                and m.dunning_level_id.sequence >= first_blocking[m.dunning_level_id.company_id.id]
-                and not m.currency_id.is_zero(m.amount_residual)
-            )
-        )
-
-    # ------------------------------------------------------------------
-    # Consumer guard (§ 61 TKG)
-    # ------------------------------------------------------------------
-    def _dunning_block_guard(self, company, date):
-        """Why § 61 TKG forbids blocking this customer on ``date``; an empty
-        list when the block may go ahead. Businesses are not protected."""
-        self.ensure_one()
-        return self._dunning_block_guards(company, date)[self.id]
-
-    def _dunning_block_guards(self, company, date):
-        """{partner id: reasons} of ``_dunning_block_guard`` for all these
-        customers, with a fixed number of queries."""
-        result = {partner.id: [] for partner in self}
-        if not company.dunning_consumer_guard:
-            return result
-        consumers = self.filtered(lambda p: not is_business(p.is_company, p.vat))
-        if not consumers:
-            return result
-        currency = company.currency_id
-        threshold = company.dunning_block_threshold
-        arrears = consumers._dunning_undisputed_arrears_by_partner(company, date)
-        announced = consumers._dunning_block_announced_partner_ids(company, date)
-        for partner in consumers:
-            reasons = result[partner.id]
-            if currency.compare_amounts(arrears[partner.id], threshold) < 0:
-                reasons.append(
-                    self.env._(
-                        "the undisputed arrears of %(arrears)s are below the threshold of "
-                        "%(threshold)s",
-                        arrears=format_amount(self.env, arrears[partner.id], currency),
-                        threshold=format_amount(self.env, threshold, currency),
-                    )
-                )
-            if partner.id not in announced:
-                reasons.append(
-                    self.env._(
-                        "no notice announced the block at least %s days in advance",
-                        company.dunning_block_notice_days,
-                    )
-                )
-        return result
-
-    def _dunning_undisputed_arrears(self, company, date):
-        """Overdue open amount of the customer's invoices in company currency,
-        without disputed invoices and less unallocated payments and credits."""
-        self.ensure_one()
-        return self._dunning_undisputed_arrears_by_partner(company, date)[self.id]
-
-    def _dunning_undisputed_arrears_by_partner(self, company, date):
-        """{partner id: ``_dunning_undisputed_arrears``} in one search."""
-        lines = (
-            self.env["account.move.line"]
-            .sudo()
-            .search_fetch(
-                [
-                    ("company_id", "=", company.id),
-                    ("move_id.commercial_partner_id", "in", self.ids),
-                    ("parent_state", "=", "posted"),
-                    ("account_id.account_type", "=", "asset_receivable"),
-                    ("reconciled", "=", False),
-                    ("amount_residual", "!=", 0.0),
-                ],
-                ["move_id", "amount_residual", "date_maturity"],
-            )
-        )
-        lines.move_id.fetch(
-            [
-                "commercial_partner_id",
-                "move_type",
-                "dunning_block_reason",
-                "dunning_blocked_until",
-            ]
-        )
-        totals = dict.fromkeys(self.ids, 0.0)
-        for line in lines:
-            move = line.move_id
-            partner_id = move.commercial_partner_id.id
-            if partner_id not in totals:
-                continue
-            if line.amount_residual < 0:
-                totals[partner_id] += line.amount_residual
-            elif (
-                move.move_type == "out_invoice"
-                and line.date_maturity
-                and line.date_maturity < date
-                and not (
-                    move.dunning_block_reason == "dispute"
-                    and move.dunning_blocked_until
-                    and move.dunning_blocked_until >= date
-                )
-            ):
-                totals[partner_id] += line.amount_residual
-        return {
-            partner_id: company.currency_id.round(total) for partner_id, total in totals.items()
-        }
-
-    def _dunning_block_announced(self, company, date):
-        """Whether a notice announced the block at least the announcement
-        period before ``date``. It must cover an invoice that is still open:
-        the announcement of an earlier, settled case does not count."""
-        self.ensure_one()
-        return self.id in self._dunning_block_announced_partner_ids(company, date)
-
-    def _dunning_block_announced_partner_ids(self, company, date):
-        """The ids of these customers for which ``_dunning_block_announced``
-        holds, in two searches."""
-        open_moves = (
-            self.env["account.move"]
-            .sudo()
-            .search_fetch(
-                [
-                    ("commercial_partner_id", "in", self.ids),
-                    ("company_id", "=", company.id),
-                    ("move_type", "=", "out_invoice"),
-                    ("state", "=", "posted"),
-                    ("payment_state", "not in", ("paid", "in_payment", "reversed")),
-                ],
-                ["commercial_partner_id"],
-            )
-        )
-        if not open_moves:
-            return set()
-        open_by_partner = defaultdict(set)
-        for move in open_moves:
-            open_by_partner[move.commercial_partner_id.id].add(move.id)
-        notices = (
-            self.env["isp.dunning.notice"]
-            .sudo()
-            .search_fetch(
-                [
-                    ("partner_id", "in", self.ids),
-                    ("company_id", "=", company.id),
-                    ("portal_block_announced", "=", True),
-                    ("state", "not in", ("cancelled", "error")),
-                    ("date", "<=", date - timedelta(days=company.dunning_block_notice_days)),
-                    ("move_ids", "in", open_moves.ids),
-                ],
-                ["partner_id", "move_ids"],
-            )
-        )
-        return {
-            notice.partner_id.id
-            for notice in notices
-            if open_by_partner[notice.partner_id.id].intersection(notice.move_ids.ids)
-        }
-
-    def _dunning_postpone_block(self, notice, reasons):
-        self._dunning_postpone_blocks([(notice, reasons)])
 
     @api.model
     def _dunning_postpone_blocks(self, postponements):
@@ -621,9 +440,12 @@ class ResPartner(models.Model):
             partner._dunning_run_release_action(company)
 
     def _dunning_run_level_action(self, notice):
-        action = notice.level_id.server_action_id
+        """Run the level's server action with the access rights of the
+        company's provisioning user (not as superuser)."""
+        action = notice.sudo().level_id.server_action_id
         if action:
-            action.sudo().with_company(notice.company_id).with_context(
+            user = notice.company_id._dunning_action_user()
+            action.with_user(user).with_company(notice.company_id).with_context(
                 active_model=notice._name,
                 active_id=notice.id,
                 active_ids=notice.ids,
@@ -635,7 +457,8 @@ class ResPartner(models.Model):
         self.ensure_one()
         action = company.sudo().dunning_release_action_id
         if action:
-            action.sudo().with_company(company).with_context(
+            user = company._dunning_action_user()
+            action.with_user(user).with_company(company).with_context(
                 active_model=self._name,
                 active_id=self.id,
                 active_ids=self.ids,

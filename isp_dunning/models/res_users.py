@@ -64,5 +64,11 @@ class ResUsers(models.Model):
     def _dunning_blocked_message(self):
         """The company's message for this blocked user, in the user's language."""
         self.ensure_one()
-        company = self.dunning_block_notice_id.company_id or self.company_id
-        return company.with_context(lang=self.lang or "en_US")._dunning_blocked_message()
+        notice = self.dunning_block_notice_id
+        company = (notice.company_id or self.company_id).with_context(lang=self.lang or "en_US")
+        message = company._dunning_blocked_message()
+        # No new token here: the login's transaction is rolled back.
+        pay_url = notice._dunning_pay_url(create_token=False) if notice else ""
+        if pay_url:
+            message = f"{message} " + company.env._("Pay now: %s", pay_url)
+        return message

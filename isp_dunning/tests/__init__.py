@@ -6,7 +6,11 @@ from . import (
     test_configuration,
     test_delivery,
     test_dunning_run,
+    test_fee_documents,
+    test_pay_link,
+    test_payment_allocation,
     test_portal,
+    test_reliability,
     test_run_costs,
     test_tour,
 )

@@ -2,6 +2,7 @@ from datetime import date
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 from odoo.fields import Command
+from odoo.sql_db import db_connect
 
 
 class DunningCommon(AccountTestInvoicingCommon):
@@ -10,6 +11,13 @@ class DunningCommon(AccountTestInvoicingCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        # Letters and summaries are real PDFs: wkhtmltopdf loads the report
+        # styles from Odoo's HTTP server. While the test runner holds the
+        # registry lock, requests get through only in test mode (as in
+        # HttpCase), on this test's transaction. Tests that need a session of
+        # their own open one with ``independent_cursor``.
+        cls.registry.enter_test_mode(cls.cr)
+        cls.addClassCleanup(cls.registry.leave_test_mode)
         cls.company = cls.env.company
         cls.company.write({"dunning_tolerance": 1.0, "dunning_payment_days": 10})
         cls.Level = cls.env["isp.dunning.level"]
@@ -105,6 +113,11 @@ class DunningCommon(AccountTestInvoicingCommon):
             .create({"amount": amount, "payment_date": when})
             ._create_payments()
         )
+
+    def independent_cursor(self):
+        """A cursor on a connection of its own (another session), unlike the
+        registry's cursors in test mode, which share the test's."""
+        return db_connect(self.env.cr.dbname).cursor()
 
     def dun(self, when, **kwargs):
         return self.Run.run_dunning(date=when, **kwargs)

@@ -466,30 +466,36 @@ class TestBadInput(DunningCommon):
     # Preview wizard
     # ------------------------------------------------------------------
     def test_preview_shows_render_errors(self):
-        # These templates compile; they fail only with data.
+        # These templates render with the sample (two invoices, interest);
+        # they fail only with this customer's data (one invoice, no interest
+        # on the first level).
         cases = [
-            ("body_text_template", "Dear {{ customer.name }}", "Unknown variable 'customer'"),
+            ("body_text_template", "Dear {{ invoices[1].number }}", "No item 1 in a list"),
             (
                 "body_html_template",
-                "<p>{{ notice.amount_total_due / 0 }}</p>",
+                "<p>{{ notice.amount_total_due / notice.fee_amount }}</p>",
                 r"Line 1: Invalid calculation",
             ),
-            ("subject_template", "Mahnung {{ invoices[5].number }}", "No item 5 in a list"),
+            (
+                "subject_template",
+                "Mahnung {{ notice.interest_lines[0].invoice }}",
+                "No item 0 in a list",
+            ),
         ]
         for field_name, source, message in cases:
             with self.subTest(source=source):
-                original = self.level_2[field_name]
-                self.level_2.write({field_name: source})
+                original = self.level_1[field_name]
+                self.level_1.write({field_name: source})
                 wizard = self.Wizard.create(
                     {
-                        "level_id": self.level_2.id,
+                        "level_id": self.level_1.id,
                         "partner_id": self.business.id,
                         "date": D(2025, 2, 1),
                     }
                 )
                 self.assertRegex(wizard.error, message)
                 self.assertFalse(wizard.subject)
-                self.level_2.write({field_name: original})
+                self.level_1.write({field_name: original})
 
     # ------------------------------------------------------------------
     # Import of levels (the API behind the import dialog)

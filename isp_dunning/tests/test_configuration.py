@@ -55,6 +55,28 @@ class TestConfiguration(DunningCommon):
             self.level_1, {"subject_template": "{{ notice.date }"}, "not a valid template"
         )
 
+    def test_template_rendered_against_the_notice_schema_on_save(self):
+        """Saving renders the templates against the sample of the one
+        template context: keys a real notice does not have are refused."""
+        cases = [
+            ("body_text_template", "Dear {{ customer.name }}", "Unknown variable 'customer'"),
+            (
+                "body_html_template",
+                "{% for line in notice.interest_lines %}{{ line.rate }}{% endfor %}",
+                "rate",
+            ),
+            ("subject_template", "{{ notice.amount_total_due / 0 }}", "Invalid calculation"),
+        ]
+        for field_name, source, message in cases:
+            with self.subTest(source=source):
+                self.assertRejected(self.level_1, {field_name: source}, "does not render")
+                self.assertRejected(self.level_1, {field_name: source}, message)
+        # What real notices have, the sample has: these save.
+        self.level_1.body_text_template = (
+            "{{ notice.number }} {{ notice.payment_reference }} {{ notice.currency }}"
+            "{% for line in notice.interest_lines %}{{ line.detail }}{% endfor %}"
+        )
+
     def test_handover_needs_agency(self):
         self.assertRejected(self.level_4, {"collection_handover": True}, "choose the agency")
         self.agency.email = False
@@ -122,7 +144,8 @@ class TestConfiguration(DunningCommon):
         self.assertEqual(self.Notice.search_count([("partner_id", "=", self.business.id)]), 0)
 
     def test_preview_shows_template_errors(self):
-        self.level_2.body_text_template = "{{ partner.sudo() }}"
+        # Renders with the sample (two invoices), fails for a customer with one.
+        self.level_2.body_text_template = "{{ invoices[1].number }}"
         wizard = self.env["isp.dunning.preview.wizard"].create(
             {"level_id": self.level_2.id, "partner_id": self.business.id}
         )

@@ -5,10 +5,17 @@ from unittest.mock import patch
 
 from odoo.tests import tagged
 from odoo.tools import mute_logger
+from odoo.tools.pdf import PdfFileReader
 
-from ..domain import rendering
+from ..domain import template_context
 from ..models.isp_dunning_notice import render_level
 from .common import DunningCommon
+
+
+def pdf_text(raw):
+    """The text of all pages of a PDF."""
+    reader = PdfFileReader(io.BytesIO(raw), strict=False)
+    return "".join(page.extract_text() or "" for page in reader.pages)
 
 
 @tagged("post_install", "-at_install")
@@ -107,7 +114,10 @@ class TestDelivery(DunningCommon):
         self.assertEqual(notice.state, "to_print")
         self.assertFalse(notice.mail_id)
         self.assertTrue(notice.letter_attachment_id)
-        self.assertIn(b"1.234,56", notice.letter_attachment_id.raw)
+        # A real PDF, rendered by wkhtmltopdf (no HTML stand-in in tests).
+        raw = notice.letter_attachment_id.raw
+        self.assertTrue(raw.startswith(b"%PDF"))
+        self.assertIn("1.234,56", pdf_text(raw))
 
     def test_dunning_email_and_invoice_contact_win(self):
         contact = self.env["res.partner"].create(
@@ -124,7 +134,8 @@ class TestDelivery(DunningCommon):
         self.assertEqual(notice.mail_id.email_to, "dunning@x.example")
 
     def test_render_error_marks_only_that_notice(self):
-        self.level_1.body_text_template = "{{ partner.sudo() }}"
+        # Renders with the sample (two invoices), fails for a customer with one.
+        self.level_1.body_text_template = "{{ invoices[1].number }}"
         notice = self._notice(self.consumer)
         self.assertEqual(notice.state, "error")
         self.assertIn("could not be rendered", notice.error_message)
@@ -160,13 +171,18 @@ class TestDelivery(DunningCommon):
         self._notice(self.consumer)
         letters = self.Notice.search([("state", "=", "to_print")])
         self.assertEqual(len(letters), 2)
-        # Odoo's tests render letters as HTML; merging real PDFs is checked
-        # end to end (tests_e2e).
-        with patch.object(type(self.Notice), "_merged_letters_pdf", lambda self: b"%PDF-merged"):
-            action = letters.action_print_letters()
+        pages = sum(
+            len(PdfFileReader(io.BytesIO(letter.letter_attachment_id.raw)).pages)
+            for letter in letters
+        )
+        action = letters.action_print_letters()
         self.assertEqual(action["type"], "ir.actions.act_url")
         batch = self.env["ir.attachment"].browse(int(action["url"].split("/")[3].split("?")[0]))
-        self.assertEqual(batch.raw, b"%PDF-merged")
+        # The stored letters merged into one PDF: every page of each, both customers.
+        self.assertEqual(len(PdfFileReader(io.BytesIO(batch.raw)).pages), pages)
+        text = pdf_text(batch.raw)
+        self.assertIn("Max Verbraucher", text)
+        self.assertIn("Firma GmbH", text)
         self.assertEqual(set(letters.mapped("state")), {"printed"})
         self.assertFalse(letters.action_print_letters(), "nothing left to print")
 
@@ -227,7 +243,7 @@ class TestDelivery(DunningCommon):
     def test_default_templates_render_in_both_languages(self):
         self.env["res.lang"]._activate_lang("de_DE")
         self.env["ir.module.module"]._load_module_terms(["isp_dunning"], ["de_DE"], overwrite=True)
-        context = rendering.build_sample_context()
+        context = template_context.sample_context()
         for xmlid in ("level_reminder", "level_first", "level_second", "level_final"):
             level = self.env.ref(f"isp_dunning.{xmlid}").sudo()
             for lang, word in (("de_DE", "Rechnung"), ("en_US", "Invoice")):

@@ -296,13 +296,17 @@ class TestDunningRun(DunningCommon):
 
     def test_cron_runs_every_company_with_levels(self):
         self.make_invoice(self.consumer, 10.0, date.today() - timedelta(days=30))
-        self.env.ref("isp_dunning.ir_cron_dunning_run").method_direct_trigger()
+        self.env.flush_all()
+        # The cron commits per batch: on a cursor of the test registry, whose
+        # commits stay inside the test's transaction.
+        with self.registry.cursor() as cr:
+            self.env(cr=cr).ref("isp_dunning.ir_cron_dunning_run").method_direct_trigger()
         self.assertEqual(self.notices_of(self.consumer).level_id, self.level_1)
 
     def test_second_run_of_a_company_waits_for_the_lock(self):
         """Two workers: the advisory lock held by one makes the other skip."""
         self.make_invoice(self.consumer, 10.0, date(2025, 1, 1))
-        with self.registry.cursor() as other:
+        with self.independent_cursor() as other:
             other.execute("SELECT pg_advisory_lock(7311, %s)", (self.company.id,))
             run = self.dun(date(2025, 1, 8))
             other.execute("SELECT pg_advisory_unlock(7311, %s)", (self.company.id,))
@@ -341,7 +345,7 @@ class TestDunningRun(DunningCommon):
         lock_timeout = self.lock_timeout()
         # Were the run to wait, the test would fail here instead of hanging.
         self.env.cr.execute("SET LOCAL statement_timeout = '10s'")
-        with self.registry.cursor() as vacuum:
+        with self.independent_cursor() as vacuum:
             vacuum.execute("LOCK TABLE isp_dunning_notice_line IN SHARE UPDATE EXCLUSIVE MODE")
             self.assertFalse(run._analyze(["isp_dunning_notice_line"]))
             vacuum.rollback()
@@ -356,7 +360,7 @@ class TestDunningRun(DunningCommon):
         self.assertEqual(self.dun(date(2025, 1, 20))._refresh_statistics(), [])
 
     def lock_is_free(self, company):
-        with self.registry.cursor() as probe:
+        with self.independent_cursor() as probe:
             probe.execute("SELECT pg_try_advisory_lock(7311, %s)", (company.id,))
             free = probe.fetchone()[0]
             if free:
@@ -376,7 +380,7 @@ class TestDunningRun(DunningCommon):
         """A request whose run fails on a database error is rolled back; its
         pooled connection lives on, so a session lock would stay held and
         every later run of the company would skip."""
-        with self.registry.cursor() as request:
+        with self.independent_cursor() as request:
             # A committed company: the test's own data is invisible here.
             env = api.Environment(request, SUPERUSER_ID, {})
             company = env.ref("base.main_company")
@@ -511,3 +515,58 @@ class TestDunningRun(DunningCommon):
         self.assertIn("could not serialize", run.log)
         self.assertEqual(self.dun(date(2025, 1, 8)).notice_count, 1)
         self.assertEqual(self.notices_of(self.business).level_id, self.level_1)
+
+
+@tagged("post_install", "-at_install")
+class TestSkipReasons(DunningCommon):
+    """The run's log says why each customer without a notice was skipped."""
+
+    def test_log_says_why_customers_were_skipped(self):
+        Partner = self.env["res.partner"]
+        paused, excluded, netted, small = Partner.create(
+            [
+                {"name": "Pausiert GmbH", "is_company": True, "email": "p@x.example"},
+                {"name": "Ausgenommen AG", "is_company": True, "email": "a@x.example"},
+                {"name": "Gutschrift KG", "is_company": True, "email": "g@x.example"},
+                {"name": "Klein OHG", "is_company": True, "email": "k@x.example"},
+            ]
+        )
+        paused_invoice = self.make_invoice(paused, 100.0, date(2025, 1, 1))
+        paused_invoice.write(
+            {"dunning_blocked_until": date(2025, 2, 1), "dunning_block_reason": "dispute"}
+        )
+        excluded.dunning_excluded = True
+        self.make_invoice(excluded, 100.0, date(2025, 1, 1))
+        self.make_invoice(netted, 50.0, date(2025, 1, 1))
+        refund = self.env["account.move"].create(
+            {
+                "move_type": "out_refund",
+                "partner_id": netted.id,
+                "invoice_date": date(2025, 1, 2),
+                "invoice_line_ids": [
+                    Command.create(
+                        {"name": "Gutschrift", "quantity": 1, "price_unit": 60.0, "tax_ids": []}
+                    )
+                ],
+            }
+        )
+        refund.action_post()
+        small_invoice = self.make_invoice(small, 0.5, date(2025, 1, 1))
+        self.make_invoice(self.consumer, 100.0, date(2025, 1, 1))
+
+        run = self.dun(date(2025, 1, 8))
+
+        self.assertEqual(run.notice_count, 1, "only the consumer is dunned")
+        lines = run.log.splitlines()
+        self.assertIn(f"Customer Pausiert GmbH skipped: paused ({paused_invoice.name})", lines)
+        self.assertIn("Customer Ausgenommen AG skipped: excluded from dunning", lines)
+        self.assertIn(
+            "Customer Gutschrift KG skipped: net balance covered by credits and payments", lines
+        )
+        self.assertIn(
+            f"Customer Klein OHG skipped: below the tolerance ({small_invoice.name})", lines
+        )
+        self.assertFalse([line for line in lines if "Max Verbraucher" in line])
+        # The preview says the same.
+        preview = self.dun(date(2025, 1, 9), dry_run=True)
+        self.assertIn("Customer Ausgenommen AG skipped: excluded from dunning", preview.log)

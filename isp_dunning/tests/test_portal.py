@@ -1,7 +1,7 @@
 from datetime import date, timedelta
 
 from odoo import http
-from odoo.exceptions import AccessDenied, AccessError
+from odoo.exceptions import AccessDenied, AccessError, ValidationError
 from odoo.fields import Command
 from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tests.common import HOST, TEST_CURSOR_COOKIE_NAME, Opener, get_db_name
@@ -44,6 +44,15 @@ class TestPortalBlocking(DunningCommon):
         cls.manager = new_test_user(
             cls.env, "dun_portal_manager", groups="account.group_account_manager"
         )
+        # Provisioning actions run with this user's rights, not as superuser.
+        cls.provisioning = new_test_user(
+            cls.env,
+            "dun_provisioning",
+            groups="base.group_user,base.group_partner_manager,isp_dunning.group_dunning_manager",
+            company_id=cls.company.id,
+            company_ids=[Command.set(cls.company.ids)],
+        )
+        cls.company.dunning_action_user_id = cls.provisioning
 
     def escalate(self, partner, amount, steps=LADDER_DAYS):
         """An invoice due on DUE, dunned on each ladder day."""
@@ -504,3 +513,103 @@ class TestPortalBlockingHttp(HttpCase):
         self.authenticate(self.user.login, self.password)
         response = self.url_open("/my")
         self.assertTrue(response.request.path_url.startswith("/my"))
+
+
+@tagged("post_install", "-at_install")
+class TestProvisioningActionRights(DunningCommon):
+    """Server actions of levels and the release action: only Settings
+    administrators set them; they run with the rights of the company's
+    provisioning user."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.manager = new_test_user(
+            cls.env,
+            "dun_rights_manager",
+            groups="account.group_account_manager,isp_dunning.group_dunning_manager",
+            company_id=cls.company.id,
+            company_ids=[Command.set(cls.company.ids)],
+        )
+        cls.provisioning = new_test_user(
+            cls.env,
+            "dun_rights_provisioning",
+            groups="base.group_user,base.group_partner_manager,isp_dunning.group_dunning_manager",
+            company_id=cls.company.id,
+            company_ids=[Command.set(cls.company.ids)],
+        )
+        cls.action = cls.env["ir.actions.server"].create(
+            {
+                "name": "Suspend line",
+                "model_id": cls.env["ir.model"]._get_id("isp.dunning.notice"),
+                "state": "code",
+                "code": "record.partner_id.write({'ref': '%s su=%s' % (env.user.login, env.su)})",
+            }
+        )
+
+    def test_dunning_manager_cannot_set_a_level_action(self):
+        self.company.dunning_action_user_id = self.provisioning
+        level = self.level_4.with_user(self.manager)
+        with self.assertRaises(AccessError):
+            level.write({"server_action_id": self.action.id})
+        self.assertFalse(self.level_4.server_action_id)
+        # The rest of the level stays theirs to configure.
+        level.write({"fee_amount": 2.5})
+        self.assertEqual(self.level_4.fee_amount, 2.5)
+
+    def test_dunning_manager_cannot_set_the_release_action_or_its_user(self):
+        company = self.company.with_user(self.manager)
+        with self.assertRaises(AccessError):
+            company.write({"dunning_release_action_id": self.action.id})
+        with self.assertRaises(AccessError):
+            company.write({"dunning_action_user_id": self.manager.id})
+        self.assertFalse(self.company.dunning_release_action_id)
+
+    def test_settings_administrator_sets_an_action_with_its_user(self):
+        admin = new_test_user(
+            self.env,
+            "dun_rights_admin",
+            groups="base.group_system,account.group_account_manager",
+            company_id=self.company.id,
+            company_ids=[Command.set(self.company.ids)],
+        )
+        with self.assertRaises(ValidationError):
+            self.level_4.with_user(admin).write({"server_action_id": self.action.id})
+        self.company.with_user(admin).dunning_action_user_id = self.provisioning
+        self.level_4.with_user(admin).write({"server_action_id": self.action.id})
+        self.assertEqual(self.level_4.server_action_id, self.action)
+
+    def test_action_user_must_be_internal_with_the_company(self):
+        portal = new_test_user(self.env, "dun_rights_portal", groups="base.group_portal")
+        with self.assertRaises(ValidationError):
+            self.company.dunning_action_user_id = portal
+        self.level_4.server_action_id = False
+        self.company.dunning_action_user_id = self.provisioning
+        self.level_4.server_action_id = self.action
+        with self.assertRaises(ValidationError):
+            self.company.dunning_action_user_id = False
+
+    def test_level_action_runs_as_the_provisioning_user(self):
+        self.company.dunning_action_user_id = self.provisioning
+        self.level_1.server_action_id = self.action
+        self.make_invoice(self.business, 150.0, date(2025, 1, 1))
+        self.dun(date(2025, 1, 8))
+        self.assertEqual(self.business.ref, "dun_rights_provisioning su=False")
+
+    @mute_logger(
+        "odoo.addons.base.models.ir_actions", "odoo.addons.isp_dunning.models.isp_dunning_run"
+    )
+    def test_level_action_cannot_exceed_the_users_rights(self):
+        """A provisioning user without the right to change contacts cannot
+        have an action change one: the booking of that customer fails
+        visibly instead of running as superuser."""
+        self.provisioning.groups_id = [
+            Command.unlink(self.env.ref("base.group_partner_manager").id)
+        ]
+        self.company.dunning_action_user_id = self.provisioning
+        self.level_1.server_action_id = self.action
+        self.make_invoice(self.business, 150.0, date(2025, 1, 1))
+        run = self.dun(date(2025, 1, 8))
+        self.assertFalse(self.business.ref)
+        self.assertEqual(run.error_count, 1)
+        self.assertEqual(self.notices_of(self.business).state, "error")

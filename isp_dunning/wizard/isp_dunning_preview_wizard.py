@@ -1,8 +1,9 @@
 from odoo import api, fields, models
 
-from ..domain import claim, escalation, planning, rendering
+from ..domain import claim, escalation, planning, rendering, template_context
 from ..domain.money import to_decimal
 from ..models.isp_dunning_notice import render_level
+from ..services import batch_reader
 
 
 class IspDunningPreviewWizard(models.TransientModel):
@@ -48,12 +49,12 @@ class IspDunningPreviewWizard(models.TransientModel):
         level = self.level_id
         company = level.company_id
         if not self.partner_id:
-            return rendering.build_sample_context()
+            return template_context.sample_context(self.env.context.get("lang") or "de_DE")
         partner = self.partner_id.commercial_partner_id
         run = self.env["isp.dunning.run"].new(
             {"company_id": company.id, "date": self.date, "dry_run": True}
         )
-        items, invoice_ids = run._read_open_items([partner.id])
+        items, invoice_ids = batch_reader.read_open_items(run, [partner.id])
         # A one-level ladder reached on the due date: everything overdue is shown.
         config = planning.LevelConfig(
             level=escalation.Level(level.id, level.sequence, 0, "due_date", level.name),
@@ -66,7 +67,7 @@ class IspDunningPreviewWizard(models.TransientModel):
         currencies = self.env["res.currency"].browse(
             {item.currency for item in items.get(partner.id, [])}
         )
-        settings = run._settings_for(context, currencies)
+        settings = batch_reader.settings_for(run, context, currencies)
         plan = planning.plan_customer(
             planning.Customer(partner.id, escalation.is_business(partner.is_company, partner.vat)),
             items.get(partner.id, []),

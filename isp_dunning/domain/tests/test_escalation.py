@@ -4,10 +4,9 @@ from decimal import Decimal
 
 import pytest
 from domain.escalation import (
-    Escalation,
     Level,
     effective_delays,
-    group_for_notices,
+    highest_level,
     is_business,
     net_balance_positive,
     next_date,
@@ -257,41 +256,25 @@ def test_is_business(is_company, vat, expected):
     assert is_business(is_company, vat) is expected
 
 
-# -- group_for_notices -------------------------------------------------------
+# -- highest_level -----------------------------------------------------------
 
 
-def test_group_for_notices():
-    decisions = [
-        Escalation(101, "p1", "EUR", REMINDER),
-        Escalation(102, "p1", "EUR", SECOND),
-        Escalation(103, "p1", "EUR", FIRST),
-        Escalation(104, "p2", "EUR", FIRST),
-        Escalation(105, "p1", "USD", REMINDER),
-        Escalation(102, "p1", "EUR", SECOND),  # duplicate decision
-    ]
-    groups = group_for_notices(decisions)
-    assert groups == {
-        ("p1", "EUR"): (SECOND, [101, 102, 103]),
-        ("p2", "EUR"): (FIRST, [104]),
-        ("p1", "USD"): (REMINDER, [105]),
-    }
-    assert list(groups) == [("p1", "EUR"), ("p2", "EUR"), ("p1", "USD")]
-
-
-def test_group_highest_by_sequence_not_id():
+def test_highest_level_by_sequence_not_id():
     low_id_high_seq = Level(1, 90, 5, "due_date", "hoch")
     high_id_low_seq = Level(9, 10, 1, "due_date", "niedrig")
-    groups = group_for_notices(
-        [
-            Escalation(1, "p", "c", high_id_low_seq),
-            Escalation(2, "p", "c", low_id_high_seq),
-        ]
-    )
-    assert groups[("p", "c")][0] == low_id_high_seq
+    assert highest_level([high_id_low_seq, low_id_high_seq]) == low_id_high_seq
+    assert highest_level([REMINDER, SECOND, FIRST]) == SECOND
 
 
-def test_group_empty():
-    assert group_for_notices([]) == {}
+def test_highest_level_same_sequence_then_id():
+    a = Level(3, 10, 1, "due_date")
+    b = Level(7, 10, 1, "due_date")
+    assert highest_level([b, a]) == b
+    assert highest_level(iter([a, b])) == b
+
+
+def test_highest_level_of_nothing():
+    assert highest_level([]) is None
 
 
 # -- net_balance_positive ----------------------------------------------------

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from domain import escalation
+from domain import escalation, planning
 from domain.escalation import Level
 from domain.interest import GERMAN_BASE_RATES, InterestSegment, MissingBaseRate
 from domain.planning import (
@@ -597,11 +597,52 @@ def test_tolerance_sums_the_overdue_instalments_of_an_invoice():
     assert only_line(plan).amount_open == D("1.20")
 
 
-def test_only_small_invoices_means_no_notice_and_no_skip():
+def test_only_small_invoices_means_no_notice_and_a_below_tolerance_skip():
     plan = run(DUE + days(7), [item(10, "0.99")], [Invoice(10)], tolerance=D("1.00"))
     assert plan.notices == []
     assert plan.next_dates == {}
+    assert plan.skipped == [(10, "below tolerance")]
+
+
+def test_small_invoice_skipped_next_to_a_dunned_one():
+    items = [item(10, "0.99"), item(11, "50.00")]
+    plan = run(DUE + days(7), items, [Invoice(10), Invoice(11)], tolerance=D("1.00"))
+    assert only_notice(plan).escalated_move_ids == (11,)
+    assert plan.skipped == [(10, "below tolerance")]
+
+
+def test_not_yet_due_small_invoice_is_not_a_skip():
+    plan = run(DUE, [item(10, "0.50")], [Invoice(10)], tolerance=D("1.00"))
     assert plan.skipped == []
+
+
+def test_skip_reasons_are_the_four_documented_ones():
+    assert planning.SKIP_REASONS == (
+        "customer excluded from dunning",
+        "paused",
+        "net balance covered by credits",
+        "below tolerance",
+    )
+
+
+def test_plan_batch_plans_each_customer_and_keeps_errors_apart():
+    settings = make_settings(DUE + days(7))
+    good = Customer(7)
+    bad = Customer(8)
+    items = {7: [item(10, "100.00")], 8: [item(20, "100.00")]}
+    # customer 8 has an invoice whose level is not on the ladder
+    invoices = {7: {10: Invoice(10)}, 8: {20: Invoice(20, level_id=999)}}
+    plans, errors = planning.plan_batch([bad, good], items, invoices, LEVELS, settings)
+    assert list(plans) == [7]
+    assert only_notice(plans[7]).escalated_move_ids == (10,)
+    assert list(errors) == [8]
+    assert isinstance(errors[8], Exception)
+
+
+def test_plan_batch_customer_without_items():
+    plans, errors = planning.plan_batch([Customer(7)], {}, {}, LEVELS, make_settings(DUE + days(7)))
+    assert errors == {}
+    assert plans[7].notices == [] and plans[7].skipped == []
 
 
 def test_tolerance_is_converted_to_the_foreign_currency():

@@ -4,7 +4,8 @@ from decimal import Decimal
 
 import pytest
 from domain import rendering
-from domain.rendering import TemplateProblem, build_sample_context, check_syntax, render
+from domain.rendering import TemplateProblem, check_syntax, render
+from domain.template_context import sample_context
 
 D = Decimal
 
@@ -291,7 +292,7 @@ def test_compiled_templates_are_cached():
 
 
 def test_sample_context_keys():
-    context = build_sample_context()
+    context = sample_context()
     assert set(context) == {"company", "partner", "notice", "invoices", "claim", "lang"}
     assert set(context["company"]) == {
         "name",
@@ -329,13 +330,18 @@ def test_sample_context_keys():
         "interest_amount",
         "amount_total_due",
         "currency_symbol",
+        "currency",
         "portal_block_announced",
+        "portal_block",
         "portal_block_date",
         "interest_lines",
         "payment_reference",
         "amount_earlier_charges",
         "amount_credits",
         "fee_credited",
+        "pay_url",
+        "girocode_url",
+        "number",
     }
     claim = context["claim"]
     assert set(claim) == {
@@ -357,7 +363,7 @@ def test_sample_context_keys():
             "date_from",
             "date_to",
             "days",
-            "rate",
+            "detail",
             "amount",
         }
     for invoice in context["invoices"]:
@@ -374,7 +380,7 @@ def test_sample_context_keys():
 
 
 def test_sample_context_is_consistent():
-    context = build_sample_context()
+    context = sample_context()
     notice = context["notice"]
     assert isinstance(notice["date"], date)
     assert isinstance(notice["portal_block_announced"], bool)
@@ -399,7 +405,8 @@ def test_sample_context_is_consistent():
     )
     for invoice in context["invoices"]:
         assert invoice["days_overdue"] == (notice["date"] - invoice["due_date"]).days
-    assert build_sample_context("en_US")["lang"] == "en_US"
+    assert sample_context("en_US")["lang"] == "en"
+    assert sample_context("en_US")["partner"]["lang"] == "en_US"
 
 
 def test_sample_reminder_renders():
@@ -415,7 +422,7 @@ def test_sample_reminder_renders():
             "{% for line in notice.interest_lines %}",
             "Zinsen {{ line.invoice }}"
             " {{ line.date_from|date }}-{{ line.date_to|date }}:"
-            " {{ line.days }} Tage zu {{ line.rate|percent }}"
+            " {{ line.days }} Tage ({{ line.detail }})"
             " = {{ line.amount|money }}",
             "{% endfor %}",
             "Gesamt: {{ notice.amount_total_due|money(notice.currency_symbol) }}"
@@ -427,7 +434,7 @@ def test_sample_reminder_renders():
             "",
         ]
     )
-    context = build_sample_context()
+    context = sample_context()
     output = render(source, context, html=False)
     assert "Erika Mustermann (Kundennummer K-100234)" in output
     assert "- RE/2025/00412 vom 01.05.2025, fällig 15.05.2025: 49,99 €" in output

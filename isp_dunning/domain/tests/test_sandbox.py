@@ -4,7 +4,8 @@ import time
 from decimal import Decimal
 
 import pytest
-from domain.rendering import TemplateProblem, build_sample_context, render
+from domain.rendering import TemplateProblem, render
+from domain.template_context import sample_context
 
 # Fragments that would show that an object, class or function got out.
 LEAKS = (
@@ -19,7 +20,7 @@ LEAKS = (
 
 
 def _context():
-    context = build_sample_context()
+    context = sample_context()
     context["items"] = ["a", "b"]
     return context
 

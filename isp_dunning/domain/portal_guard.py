@@ -1,0 +1,88 @@
+"""§ 61 TKG: when a consumer's portal access (their line) may be blocked.
+
+A consumer is blocked only when, on the day of the block, the undisputed
+arrears reach the company's threshold and a notice announced the block at
+least the announcement period before, for an invoice that is still open.
+Businesses are not protected; a company can switch the guard off.
+"""
+
+from decimal import Decimal
+
+from .money import to_decimal
+
+BELOW_THRESHOLD = "below_threshold"
+NOT_ANNOUNCED = "not_announced"
+
+
+def block_guard(guard_enabled, is_business, arrears, threshold, announced):
+    """Why the block must wait: a tuple of reasons (``BELOW_THRESHOLD``,
+    ``NOT_ANNOUNCED``), empty when the block may go ahead.
+
+    :param arrears: undisputed arrears in company currency, rounded
+    :param threshold: the company's blocking threshold
+    :param announced: whether an announcement old enough covers an open invoice
+    """
+    if not guard_enabled or is_business:
+        return ()
+    reasons = []
+    if to_decimal(arrears) < to_decimal(threshold):
+        reasons.append(BELOW_THRESHOLD)
+    if not announced:
+        reasons.append(NOT_ANNOUNCED)
+    return tuple(reasons)
+
+
+def undisputed_arrears(items, today):
+    """The undisputed arrears of one customer: overdue open invoice amounts
+    without invoices disputed on ``today``, less unallocated payments and
+    credits (any negative open item, due or not).
+
+    :param items: (residual, is_invoice, due_date, disputed_until) per open
+        receivable item; ``disputed_until`` is the date up to which the
+        invoice is paused as disputed, or None
+    """
+    total = Decimal("0")
+    for residual, is_invoice, due_date, disputed_until in items:
+        residual = to_decimal(residual)
+        if residual < 0:
+            total += residual
+        elif (
+            is_invoice
+            and due_date is not None
+            and due_date < today
+            and not (disputed_until is not None and disputed_until >= today)
+        ):
+            total += residual
+    return total
+
+
+# What a notice does to its customer's portal access.
+BLOCK = "block"
+POSTPONE = "postpone"
+
+
+def notice_block_step(level_blocks, already_blocked, guard_reasons):
+    """What a notice at a level does to the portal: ``BLOCK``, ``POSTPONE``
+    (the guard gave reasons; the notice records them and a later run tries
+    again) or None (the level does not block, or the customer is blocked
+    already)."""
+    if not level_blocks or already_blocked:
+        return None
+    return POSTPONE if guard_reasons else BLOCK
+
+
+def first_blocking_sequence(levels):
+    """The sequence of a company's first blocking level, from (sequence,
+    blocks portal) pairs; None when no level blocks."""
+    return min((sequence for sequence, blocks in levels if blocks), default=None)
+
+
+def keeps_blocked(level_sequence, first_blocking, paused_until, today, settled):
+    """Whether an invoice keeps its customer's portal blocked: dunned at or
+    above the company's first blocking level, not paused on ``today`` and not
+    settled. A customer none of whose invoices keeps the block is released."""
+    if first_blocking is None or level_sequence is None or settled:
+        return False
+    if paused_until is not None and paused_until >= today:
+        return False
+    return level_sequence >= first_blocking

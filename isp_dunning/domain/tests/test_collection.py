@@ -1,0 +1,101 @@
+from datetime import date
+from decimal import Decimal as D
+
+from domain import collection
+
+DEBTOR = {
+    "customer_ref": "K-1",
+    "customer_name": "Max Müller",
+    "street": "Heidestraße 17",
+    "zip": "51147",
+    "city": "Köln",
+    "country": "DE",
+    "email": "max@example.org",
+}
+
+
+def invoice(**changes):
+    values = {
+        "number": "RE/2025/00001",
+        "invoice_date": date(2025, 1, 1),
+        "due_date": date(2025, 1, 15),
+        "default": date(2025, 1, 16),
+        "total": 100.0,
+        "residual": 60.0,
+        "lump_sum": 40.0,
+        "interest": 1.23,
+    }
+    values.update(changes)
+    return collection.invoice_claim(DEBTOR, "EUR", **values)
+
+
+def test_default_date_is_the_day_after_the_due_date():
+    assert collection.default_date("due_date", date(2025, 1, 15), None) == date(2025, 1, 16)
+    assert collection.default_date("due_date", date(2025, 1, 31), date(2025, 2, 7)) == date(
+        2025, 2, 1
+    )
+
+
+def test_default_date_from_the_first_reminder_when_interest_starts_there():
+    assert collection.default_date("first_notice", date(2025, 1, 15), date(2025, 1, 22)) == (
+        date(2025, 1, 22)
+    )
+    # no reminder yet: the due date rule
+    assert collection.default_date("first_notice", date(2025, 1, 15), None) == date(2025, 1, 16)
+    assert collection.default_date("due_date", None, None) is None
+
+
+def test_invoice_claim_amounts():
+    claim = invoice()
+    assert claim.kind == collection.INVOICE
+    assert claim.principal == D("100.00")
+    assert claim.payments == D("40.00")
+    assert claim.fees == D("0")
+    assert claim.lump_sum == D("40.00")
+    assert claim.interest == D("1.23")
+    assert claim.open_amount == D("101.23")  # 60 open + 40 lump sum + 1.23 interest
+    assert claim.customer_name == "Max Müller"
+    assert claim.currency == "EUR"
+
+
+def test_fee_claim_is_a_cost_position():
+    claim = collection.fee_claim(
+        DEBTOR,
+        "EUR",
+        number="MA/2025/00002",
+        notice_date=date(2025, 2, 1),
+        deadline=date(2025, 2, 11),
+        fee=1.5,
+    )
+    assert claim.kind == collection.FEE
+    assert claim.fees == D("1.50")
+    assert claim.principal == claim.payments == claim.lump_sum == claim.interest == D("0")
+    assert claim.default_date is None
+    assert claim.open_amount == D("1.50")
+
+
+def test_total_open_and_csv():
+    claims = [
+        invoice(),
+        collection.fee_claim(
+            DEBTOR,
+            "EUR",
+            number="MA/2025/00002",
+            notice_date=date(2025, 2, 1),
+            deadline=date(2025, 2, 11),
+            fee=1.5,
+        ),
+    ]
+    assert collection.total_open(claims) == D("102.73")
+    text = collection.claims_csv(claims)
+    assert text.startswith("\ufeffArt;Kundennummer;Schuldner;")
+    rows = text[1:].split("\r\n")
+    assert rows[1].split(";")[:3] == ["Rechnung", "K-1", "Max Müller"]
+    assert ";15.01.2025;16.01.2025;100,00;0,00;40,00;1,23;40,00;101,23;EUR" in rows[1]
+    assert rows[2].startswith("Mahngebühr;K-1;")
+    assert ";01.02.2025;11.02.2025;;0,00;1,50;0,00;0,00;0,00;1,50;EUR" in rows[2]
+    assert rows[3] == ""
+
+
+def test_paid_invoice_has_nothing_open_but_its_charges():
+    assert invoice(residual=0.0, lump_sum=0.0, interest=0.0).open_amount == D("0.00")

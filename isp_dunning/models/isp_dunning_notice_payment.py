@@ -1,0 +1,151 @@
+from datetime import date
+
+from stdnum import iban
+
+from odoo import api, models
+
+from ..domain import payment
+from ..domain.money import to_decimal
+
+
+class IspDunningNotice(models.Model):
+    """The pay link of a notice: a public page secured by the notice's
+    portal access token, the documents still open on it and the GiroCode
+    (EPC QR code of a SEPA credit transfer) of the amount to pay."""
+
+    _name = "isp.dunning.notice"
+    _inherit = ["isp.dunning.notice", "portal.mixin"]
+
+    # ------------------------------------------------------------------
+    # Tokens and links
+    # ------------------------------------------------------------------
+    def _ensure_portal_tokens(self):
+        """Give the notices an access token too, in one UPDATE."""
+        result = super()._ensure_portal_tokens()
+        missing = self.filtered(lambda notice: not notice.access_token)
+        if missing:
+            self.env.cr.execute(
+                "UPDATE isp_dunning_notice SET access_token = gen_random_uuid()::text"
+                " WHERE id = ANY(%s) AND access_token IS NULL",
+                (missing.ids,),
+            )
+            missing.invalidate_recordset(["access_token"])
+        return result
+
+    def _dunning_pay_url(self, create_token=True):
+        """The absolute pay link of the notice ('' for a cancelled one, or
+        one without a token when ``create_token`` is false)."""
+        self.ensure_one()
+        if self.state not in payment.PAYABLE_STATES:
+            return ""
+        token = self.sudo().access_token
+        if not token and create_token:
+            token = self._portal_ensure_token()
+        return payment.pay_url(self.company_id.get_base_url(), self.id, token)
+
+    @api.model
+    def _dunning_find_by_token(self, notice_id, token):
+        """The notice (sudo) a pay link opens, or an empty recordset for a
+        wrong token, an unknown or a cancelled notice."""
+        notice = self.sudo().browse(notice_id).exists()
+        if not notice or not payment.link_valid(notice.state, notice.access_token, token):
+            return self.sudo().browse()
+        return notice
+
+    # ------------------------------------------------------------------
+    # What is open now
+    # ------------------------------------------------------------------
+    def _dunning_open_moves(self):
+        """The notice's invoices and fee documents still open today, in
+        the order of the notice: invoices by due date, then the fees."""
+        self.ensure_one()
+        moves = (self.line_ids.move_id | self.move_ids | self.fee_move_ids).sudo()
+        moves = moves.sorted(
+            lambda m: (bool(m.dunning_fee_notice_id), m.invoice_date_due or date.max, m.id)
+        )
+        documents = [
+            payment.Document(
+                id=move.id,
+                number=move.name or "",
+                kind="fee" if move.dunning_fee_notice_id else "invoice",
+                residual=to_decimal(move.amount_residual),
+                posted=(
+                    move.state == "posted"
+                    and move.move_type == "out_invoice"
+                    and move.currency_id == self.currency_id
+                ),
+            )
+            for move in moves
+        ]
+        still_open = payment.open_documents(documents, to_decimal(self.currency_id.rounding))
+        return moves.browse([document.id for document in still_open])
+
+    def _dunning_open_amount(self, moves=None):
+        """The total still open on the notice, rounded once."""
+        self.ensure_one()
+        moves = self._dunning_open_moves() if moves is None else moves
+        documents = [
+            payment.Document(
+                id=m.id, number=m.name, kind="", residual=to_decimal(m.amount_residual)
+            )
+            for m in moves
+        ]
+        return payment.total_open(documents, to_decimal(self.currency_id.rounding))
+
+    # ------------------------------------------------------------------
+    # GiroCode
+    # ------------------------------------------------------------------
+    def _dunning_bank_account(self):
+        """The company's account customers transfer to: the first IBAN."""
+        self.ensure_one()
+        banks = self.company_id.partner_id.sudo().bank_ids
+        return banks.filtered(lambda b: iban.is_valid(b.acc_number or ""))[:1]
+
+    def _dunning_girocode_params(self, amount):
+        """Odoo's EPC QR data (SEPA credit transfer) for ``amount`` with the
+        notice number as the reference; None when the company's account or
+        the currency cannot carry one (no IBAN, not EUR, nothing to pay)."""
+        self.ensure_one()
+        bank = self._dunning_bank_account()
+        amount = self.currency_id.round(float(amount or 0.0))
+        if not bank or amount <= 0:
+            return None
+        vals = bank._build_qr_code_vals(
+            amount, self.name, None, self.currency_id, self.partner_id, qr_method="sct_qr"
+        )
+        return vals and (bank, vals)
+
+    def _dunning_girocode_payload(self, amount):
+        """The EPC QR text, line by line as Odoo builds it ('' if none)."""
+        found = self._dunning_girocode_params(amount)
+        if not found:
+            return ""
+        bank, vals = found
+        return "\n".join(bank._get_qr_vals(**vals))
+
+    def _dunning_girocode_url(self, amount):
+        """The absolute URL of the GiroCode image for mails and letters."""
+        found = self._dunning_girocode_params(amount)
+        if not found:
+            return ""
+        bank, vals = found
+        return self.company_id.get_base_url() + bank._get_qr_code_url(**vals)
+
+    def _dunning_girocode_image(self, amount):
+        """The GiroCode as a data URI (for the pay page)."""
+        found = self._dunning_girocode_params(amount)
+        if not found:
+            return ""
+        bank, vals = found
+        return bank._get_qr_code_base64(**vals)
+
+    # ------------------------------------------------------------------
+    # What the templates see
+    # ------------------------------------------------------------------
+    def _render_context(self):
+        context = super()._render_context()
+        context["notice"].update(
+            pay_url=self._dunning_pay_url(),
+            girocode_url=self._dunning_girocode_url(self.amount_total_due),
+        )
+        return context

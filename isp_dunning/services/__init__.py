@@ -1,0 +1,1 @@
+"""Odoo-aware steps of a run and of delivery, called by the models."""

@@ -1,0 +1,154 @@
+"""Booking one batch: notices, fee documents, the invoices' dunning state,
+the customers' level and portal blocks. Delivery is not part of it: the run
+delivers the committed notices afterwards."""
+
+from collections import defaultdict
+
+from odoo.fields import Command
+
+from ..domain import channels, claim, planning
+
+
+def book(run, plans, move_data, context, stats):
+    """Create notices, fee documents and invoice updates for the plans."""
+    levels = context["levels"]
+    notice_vals = []
+    notice_plans = []
+    partner_ids = list(plans)
+    partners = run.env["res.partner"].browse(partner_ids)
+    emails = partners._dunning_recipient_emails()
+    for partner_id, plan in plans.items():
+        for notice in plan.notices:
+            level = levels.browse(notice.level.id)
+            email = emails.get(partner_id)
+            channel = channels.choose_channel(level.send_email, level.send_letter, email)
+            notice_vals.append(_notice_vals(run, notice, channel, email))
+            notice_plans.append(notice)
+    Notice = run.env["isp.dunning.notice"].with_context(
+        tracking_disable=True, mail_create_nolog=True
+    )
+    notices = Notice.create(notice_vals)
+    run._create_fee_moves(notices, notice_plans)
+    _update_invoices(run, plans, move_data, levels)
+    partners._dunning_refresh_level()
+    partners._dunning_apply_notices(notices)
+    stats["notices"] += len(notices)
+    stats["invoices"] += sum(len(n.escalated_move_ids) for n in notice_plans)
+    return notices
+
+
+def _notice_vals(run, notice, channel, email):
+    currency_id = notice.currency
+    lines = []
+    for line in notice.lines:
+        lines.append(
+            Command.create(
+                {
+                    "move_id": line.move_id,
+                    "escalated": line.escalated,
+                    "level_id": line.new_level_id,
+                    "due_date": line.due_date,
+                    "days_overdue": line.days_overdue,
+                    "amount_open": float(line.amount_open),
+                    "lump_sum_amount": float(line.lump_sum),
+                    "interest_date_from": line.interest_from,
+                    "interest_date_to": line.interest_to,
+                    "interest_days": line.interest_days,
+                    "interest_detail": planning.describe_instalments(line.instalments),
+                    "interest_amount": float(line.interest_amount),
+                }
+            )
+        )
+    return {
+        "company_id": run.company_id.id,
+        "partner_id": notice.partner_id,
+        "level_id": notice.level.id,
+        "date": notice.date,
+        "deadline_date": notice.deadline,
+        "run_id": run.id,
+        "currency_id": currency_id,
+        "move_ids": [Command.set([line.move_id for line in notice.lines])],
+        "line_ids": lines,
+        "amount_open": float(notice.amount_open),
+        "fee_amount": float(notice.fee_amount),
+        "lump_sum_amount": float(notice.lump_sum_amount),
+        "interest_amount": float(notice.interest_amount),
+        "amount_earlier_charges": float(notice.amount_earlier_charges),
+        "amount_credits": float(notice.amount_credits),
+        "fee_credited": float(notice.fee_credited),
+        "claim_data": claim.claim_of(notice).to_data(),
+        "channel": channel,
+        "email_to": email if channel != channels.LETTER else False,
+        "state": channels.initial_state(channel),
+        "portal_block_announced": notice.level.announce_portal_block,
+    }
+
+
+def _update_invoices(run, plans, move_data, levels):
+    """Write the invoices' new dunning state, grouped by identical values
+    so that a batch costs a handful of UPDATEs."""
+    groups = defaultdict(list)
+    today = run.date
+    handover_level_ids = set(levels.filtered("collection_handover").ids)
+    for plan in plans.values():
+        escalated = {}
+        charged_interest = set()
+        charged_lump = set()
+        for notice in plan.notices:
+            for line in notice.lines:
+                if line.escalated:
+                    escalated[line.move_id] = line.new_level_id
+                if line.interest_to:
+                    charged_interest.add(line.move_id)
+                if line.lump_sum:
+                    charged_lump.add(line.move_id)
+        touched = set(plan.next_dates) | set(escalated)
+        for move_id in touched:
+            data = move_data[move_id]
+            vals = {}
+            next_date = plan.next_dates.get(move_id)
+            if next_date != (data["dunning_next_date"] or None):
+                vals["dunning_next_date"] = next_date or False
+            if move_id in escalated:
+                vals["dunning_level_id"] = escalated[move_id]
+                vals["dunning_last_date"] = today
+                if not data["dunning_first_date"]:
+                    vals["dunning_first_date"] = today
+                if escalated[move_id] in handover_level_ids:
+                    # Handed over: the agency collects, automatic dunning ends.
+                    vals["dunning_handed_over"] = True
+                    vals["dunning_handover_date"] = today
+                    vals["dunning_next_date"] = False
+            if move_id in charged_interest:
+                vals["dunning_interest_until"] = today
+            if move_id in charged_lump:
+                vals["dunning_lump_sum_charged"] = True
+            if vals:
+                groups[tuple(sorted(vals.items()))].append(move_id)
+    # Dunning fields only: no journal item sync or balance check needed.
+    Move = run.env["account.move"].with_context(
+        tracking_disable=True, skip_invoice_sync=True, check_move_validity=False
+    )
+    for vals, move_ids in groups.items():
+        Move.browse(move_ids).write(dict(vals))
+
+
+def record_failed(run, partner_id, plan, reason):
+    """Leave a visible notice in error for a customer whose booking failed;
+    its invoices stay where they were and the next run tries again."""
+    for notice in plan.notices:
+        run.env["isp.dunning.notice"].with_context(tracking_disable=True).create(
+            {
+                "company_id": run.company_id.id,
+                "partner_id": partner_id,
+                "level_id": notice.level.id,
+                "date": notice.date,
+                "run_id": run.id,
+                "currency_id": notice.currency,
+                "move_ids": [Command.set([line.move_id for line in notice.lines])],
+                "amount_open": float(notice.amount_open),
+                "state": "error",
+                "channel": "email",
+                "error_message": reason,
+            }
+        )
