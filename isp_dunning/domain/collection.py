@@ -145,24 +145,6 @@ def invoice_claim(
     )
 
 
-def fee_claim(debtor, currency, *, number, notice_date, deadline, fee):
-    """The dunning fee of one notice as a cost position of its own."""
-    return Claim(
-        kind=FEE,
-        number=number,
-        invoice_date=notice_date,
-        due_date=deadline,
-        default_date=None,
-        principal=Decimal("0"),
-        fees=to_decimal(fee),
-        lump_sum=Decimal("0"),
-        interest=Decimal("0"),
-        payments=Decimal("0"),
-        currency=currency,
-        **debtor,
-    )
-
-
 def statement_amounts(rows):
     """A notice's claim statement (``claim.ClaimRow``) summed for the agency:
     ``({section: {move_id: amount}}, {kind: amount})``, the documents of the

@@ -157,6 +157,10 @@ class TestClaim(DunningCommon):
         documents = {row["document"] for row in context["claim"]["rows"]}
         self.assertTrue({refund.name, payment.name, plain.name} <= documents)
         self.assertTrue(set(earlier.mapped("name")) <= documents)
+        # The pay link collects the earlier charges the notice states, too.
+        pay_moves = final._dunning_open_moves()
+        self.assertTrue(earlier <= pay_moves)
+        self.assertTrue({plain, split} <= set(pay_moves))
 
     def test_instalments_have_their_own_rows_and_interest_detail(self):
         split = self.make_invoice(self.consumer, 200.0, None, date(2025, 1, 1), term=self.term)
