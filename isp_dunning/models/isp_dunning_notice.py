@@ -385,6 +385,20 @@ class IspDunningNotice(models.Model):
             },
         )
 
+    def _claim_earlier_charges(self):
+        """The earlier fee documents the notices' claim statements list: the
+        pay link and payments quoting a notice settle them with the notice."""
+        return self.env["account.move"].browse(
+            sorted(
+                {
+                    row.move_id
+                    for notice in self
+                    for row in notice._claim_statement().rows
+                    if row.section == "earlier_charges" and row.move_id
+                }
+            )
+        )
+
     @api.model
     def _claim_context(self, statement, lang):
         """What the templates see as ``claim``, labelled in ``lang``."""

@@ -60,14 +60,12 @@ class IspDunningNotice(models.Model):
         the order of the notice: invoices by due date, then the fees. The
         fee documents include the earlier ones its claim statement lists."""
         self.ensure_one()
-        earlier = self.env["account.move"].browse(
-            {
-                row.move_id
-                for row in self._claim_statement().rows
-                if row.section == "earlier_charges" and row.move_id
-            }
-        )
-        moves = (self.line_ids.move_id | self.move_ids | self.fee_move_ids | earlier).sudo()
+        moves = (
+            self.line_ids.move_id
+            | self.move_ids
+            | self.fee_move_ids
+            | self._claim_earlier_charges()
+        ).sudo()
         moves = moves.sorted(
             lambda m: (bool(m.dunning_fee_notice_id), m.invoice_date_due or date.max, m.id)
         )

@@ -161,6 +161,16 @@ class TestClaim(DunningCommon):
         pay_moves = final._dunning_open_moves()
         self.assertTrue(earlier <= pay_moves)
         self.assertTrue({plain, split} <= set(pay_moves))
+        # So does a payment quoting the notice: Register Payment offers the
+        # whole claim, the credits aside (they stay open for the accountant).
+        wizard = (
+            self.env["isp.dunning.register.payment"]
+            .with_context(default_notice_id=final.id)
+            .create({})
+        )
+        self.assertAlmostEqual(
+            wizard.amount_open, final.amount_total_due + final.amount_credits, places=2
+        )
 
     def test_instalments_have_their_own_rows_and_interest_detail(self):
         split = self.make_invoice(self.consumer, 200.0, None, date(2025, 1, 1), term=self.term)
