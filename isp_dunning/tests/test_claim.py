@@ -7,6 +7,7 @@ from odoo.tests import tagged
 
 from ..domain import collection
 from .common import DunningCommon
+from .test_delivery import pdf_text
 
 
 @tagged("post_install", "-at_install")
@@ -211,8 +212,8 @@ class TestClaim(DunningCommon):
         # email
         self.assertIn(f"Total €{total:,.2f}", final.body_text)
         self.assertIn(f"|{refund.name} -30.00", final.body_text)
-        # letter (Odoo's tests render it as HTML)
-        letter = final.letter_attachment_id.raw.decode()
+        # letter
+        letter = pdf_text(final.letter_attachment_id.raw)
         self.assertIn("Claim statement", letter)
         self.assertIn(f"{total:,.2f}", letter)
         for move in self.notices_of(self.business)[:-1].fee_move_id | refund | invoice:

@@ -215,8 +215,12 @@ class TestPaymentAllocation(DunningCommon):
     def test_cron_matches_before_the_run_decides(self):
         payment = self.incoming_payment(150.0 + self.charges, self.notice.name)
         notices = self.notices_of(self.consumer)
-        # The cron works as the superuser, in every company with dunning levels.
-        self.Run.sudo()._cron_run_dunning()
+        # The cron works as the superuser, in every company with dunning levels,
+        # and commits per batch: on a cursor of the test-mode registry.
+        self.env.flush_all()
+        with self.registry.cursor() as cr:
+            self.env(cr=cr)["isp.dunning.run"].sudo()._cron_run_dunning()
+        self.env.invalidate_all()
         self.assertTrue(payment.is_reconciled)
         self.assertEqual(self.notices_of(self.consumer), notices, "nothing left to dun")
 
