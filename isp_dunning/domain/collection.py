@@ -17,6 +17,8 @@ from .money import round_money, to_decimal
 
 INVOICE = "Rechnung"
 FEE = "Mahngebühr"
+CREDIT_NOTE = "Gutschrift"
+PAYMENT = "Zahlung"
 
 COLUMNS = (
     ("kind", "Art"),
@@ -43,7 +45,7 @@ COLUMNS = (
 
 @dataclass(frozen=True)
 class Claim:
-    kind: str  # "Rechnung" or "Mahngebühr"
+    kind: str  # "Rechnung", "Mahngebühr", "Gutschrift" or "Zahlung"
     customer_ref: str
     customer_name: str
     street: str
@@ -143,19 +145,59 @@ def invoice_claim(
     )
 
 
-def fee_claim(debtor, currency, *, number, notice_date, deadline, fee):
-    """The dunning fee of one notice as a cost position of its own."""
+def statement_amounts(rows):
+    """A notice's claim statement (``claim.ClaimRow``) summed for the agency:
+    ``({section: {move_id: amount}}, {kind: amount})``, the documents of the
+    sections principal, earlier_charges and credits, and this notice's new
+    charges by kind (fee, lump_sum, interest)."""
+    documents = {"principal": {}, "earlier_charges": {}, "credits": {}}
+    new_charges = {}
+    for row in rows:
+        if row.section == "new_charges":
+            new_charges[row.kind] = new_charges.get(row.kind, Decimal("0")) + row.amount
+        else:
+            amounts = documents.setdefault(row.section, {})
+            amounts[row.move_id] = amounts.get(row.move_id, Decimal("0")) + row.amount
+    return documents, new_charges
+
+
+def charges_claim(
+    debtor, currency, *, number, document_date, due_date, fees, lump_sum, interest, payments
+):
+    """A fee document (fees, lump sums and interest of a notice) as a cost
+    position of its own, with what was paid on it."""
     return Claim(
         kind=FEE,
         number=number,
-        invoice_date=notice_date,
-        due_date=deadline,
+        invoice_date=document_date,
+        due_date=due_date,
         default_date=None,
         principal=Decimal("0"),
-        fees=to_decimal(fee),
+        fees=to_decimal(fees),
+        lump_sum=to_decimal(lump_sum),
+        interest=to_decimal(interest),
+        payments=to_decimal(payments),
+        currency=currency,
+        **debtor,
+    )
+
+
+def credit_claim(debtor, currency, *, refund, number, document_date, amount):
+    """An open credit note or payment netted against the claim.
+
+    :param amount: its open amount as stated (negative)
+    """
+    return Claim(
+        kind=CREDIT_NOTE if refund else PAYMENT,
+        number=number,
+        invoice_date=document_date,
+        due_date=None,
+        default_date=None,
+        principal=Decimal("0"),
+        fees=Decimal("0"),
         lump_sum=Decimal("0"),
         interest=Decimal("0"),
-        payments=Decimal("0"),
+        payments=-to_decimal(amount),
         currency=currency,
         **debtor,
     )

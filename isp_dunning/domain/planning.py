@@ -20,9 +20,20 @@ Rules (German practice, § 286/288 BGB):
   back it resumes where it was;
 * a returned direct debit is charged once, on the next notice that lists
   its invoice (``returns``).
+* § 288 (5) S. 3 BGB: the lump sum is credited against the costs of legal
+  pursuit. A notice's fee is charged only as far as it exceeds the lump sums
+  charged (on this or an earlier notice) for the invoices on the notice; the
+  credited part is ``NoticePlan.fee_credited``. Each notice's fee is compared
+  on its own, so the fees charged for an invoice never exceed what the
+  crediting allows (a notice at a level charging both charges the larger);
+* § 289 BGB: fee documents (fees, lump sums, interest) never bear interest
+  nor a lump sum; when they are dunned they only get reminders;
+* the notice states the whole claim of its currency: besides its lines, the
+  open fee documents not on it (``earlier_charges``) and the open credit
+  notes and payments netted against it (``credits``).
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -66,6 +77,7 @@ class OpenItem:
     currency: object
     residual: Decimal
     due_date: date | None = None
+    move_type: str = ""  # 'out_invoice', 'out_refund', 'entry' (payments), ...
 
 
 @dataclass(frozen=True)
@@ -83,6 +95,7 @@ class Invoice:
     excluded: bool = False  # e.g. a fee document when those are not dunned
     in_payment: bool = False  # a payment is registered, not yet through the bank
     returns_pending: int = 0  # returned direct debits not yet passed on
+    fee_document: bool = False  # books a notice's fees, lump sums and interest
 
 
 @dataclass(frozen=True)
@@ -116,6 +129,15 @@ class Settings:
 
 
 @dataclass(frozen=True)
+class InstalmentPlan:
+    """One overdue instalment of a notice line and its interest periods."""
+
+    due_date: date
+    amount_open: Decimal
+    interest_segments: tuple = ()
+
+
+@dataclass(frozen=True)
 class LinePlan:
     move_id: int
     escalated: bool
@@ -131,6 +153,8 @@ class LinePlan:
     lump_sum: Decimal = Decimal("0")
     return_charge: Decimal = Decimal("0")
     returns_settled: int = 0  # returned debits this notice passes on
+    instalments: tuple = ()  # InstalmentPlan, one per overdue instalment
+    fee_document: bool = False
 
 
 @dataclass(frozen=True)
@@ -146,10 +170,23 @@ class NoticePlan:
     interest_amount: Decimal
     amount_open: Decimal
     return_charge_amount: Decimal = Decimal("0")
+    fee_credited: Decimal = Decimal("0")  # § 288 (5) S. 3 BGB, not charged
+    earlier_charges: tuple = ()  # OpenItem of open fee documents not on the notice
+    credits: tuple = ()  # OpenItem of open credit notes and payments (negative)
+
+    @property
+    def amount_earlier_charges(self):
+        return sum((item.residual for item in self.earlier_charges), Decimal("0"))
+
+    @property
+    def amount_credits(self):
+        """The credits netted, as a positive amount."""
+        return -sum((item.residual for item in self.credits), Decimal("0"))
 
     @property
     def amount_total_due(self):
-        return self.amount_open + self.charges
+        """The whole claim: lines, earlier charges and new charges less credits."""
+        return self.amount_open + self.amount_earlier_charges + self.charges - self.amount_credits
 
     @property
     def charges(self):
@@ -214,11 +251,12 @@ def _overdue_invoices(items, invoices, today, tolerance, below=None):
 def _interest_for(invoice, overdue_items, level, customer, settings, precision):
     """Interest on the overdue instalments since the last charge, rounded once."""
     today = settings.today
-    if level.interest_mode == "none":
-        return None
+    if level.interest_mode == "none" or invoice.fee_document:
+        return None  # § 289 BGB: no interest on fees, lump sums or interest
     total = Fraction(0)
     segments = []
     starts = []
+    per_item = {}
     for item in overdue_items:
         if invoice.interest_until:
             start = max(invoice.interest_until, item.due_date)
@@ -238,6 +276,7 @@ def _interest_for(invoice, overdue_items, level, customer, settings, precision):
         )
         total += result.exact
         segments.extend(result.segments)
+        per_item[id(item)] = tuple(result.segments)
         if result.segments:
             starts.append(result.segments[0].date_from)
     if not segments:
@@ -248,6 +287,7 @@ def _interest_for(invoice, overdue_items, level, customer, settings, precision):
         "date_to": today,
         "days": (today - min(starts)).days + 1,
         "segments": tuple(segments),
+        "per_item": per_item,
     }
 
 
@@ -331,6 +371,8 @@ def plan_customer(customer, items, invoices, levels, settings):
         interest_total = Decimal("0")
         return_total = Decimal("0")
         return_amount = settings.convert(settings.return_charge, currency)
+        lump_credit = Decimal("0")  # lump sums charged for the notice's invoices
+        lump_amount = settings.convert(settings.lump_sum, currency)
         for move_id, (due_date, overdue_items) in sorted(
             active.items(), key=lambda kv: (kv[1][0], kv[0])
         ):
@@ -338,10 +380,24 @@ def plan_customer(customer, items, invoices, levels, settings):
             amount_open = sum((i.residual for i in overdue_items), Decimal("0"))
             interest = _interest_for(invoice, overdue_items, level, customer, settings, precision)
             lump_sum = Decimal("0")
-            if level.b2b_flat_fee and customer.is_business and not invoice.lump_sum_charged:
-                lump_sum = settings.convert(settings.lump_sum, currency)
+            if invoice.fee_document:
+                pass  # § 289 BGB: no lump sum for fees, lump sums or interest
+            elif invoice.lump_sum_charged:
+                lump_credit += lump_amount
+            elif level.b2b_flat_fee and customer.is_business:
+                lump_sum = lump_amount
+                lump_credit += lump_sum
             return_charge = returns.return_charge(invoice.returns_pending, return_amount)
             new_level = escalations.get(move_id)
+            per_item = interest["per_item"] if interest else {}
+            instalments = tuple(
+                InstalmentPlan(
+                    due_date=i.due_date,
+                    amount_open=round_money(i.residual, precision),
+                    interest_segments=per_item.get(id(i), ()),
+                )
+                for i in sorted(overdue_items, key=lambda i: i.due_date)
+            )
             lines.append(
                 LinePlan(
                     move_id=move_id,
@@ -358,12 +414,27 @@ def plan_customer(customer, items, invoices, levels, settings):
                     lump_sum=lump_sum,
                     return_charge=return_charge,
                     returns_settled=max(invoice.returns_pending, 0),
+                    instalments=instalments,
+                    fee_document=invoice.fee_document,
                 )
             )
             lump_total += lump_sum
             return_total += return_charge
             if interest:
                 interest_total += interest["amount"]
+        fee = settings.convert(level.fee_amount, currency)
+        fee_charged = max(Decimal("0"), fee - lump_credit)
+        on_notice = {line.move_id for line in lines}
+        earlier = tuple(
+            replace(i, residual=round_money(i.residual, precision))
+            for i in currency_items
+            if i.residual > 0
+            and i.move_id not in on_notice
+            and i.move_id in invoices
+            and invoices[i.move_id].fee_document
+            and not invoices[i.move_id].handed_over
+            and not (invoices[i.move_id].paused_until and invoices[i.move_id].paused_until >= today)
+        )
         plan.notices.append(
             NoticePlan(
                 partner_id=customer.partner_id,
@@ -372,14 +443,37 @@ def plan_customer(customer, items, invoices, levels, settings):
                 date=today,
                 deadline=today + timedelta(days=settings.payment_days),
                 lines=tuple(lines),
-                fee_amount=settings.convert(level.fee_amount, currency),
+                fee_amount=fee_charged,
                 lump_sum_amount=lump_total,
                 interest_amount=interest_total,
                 amount_open=sum((line.amount_open for line in lines), Decimal("0")),
                 return_charge_amount=return_total,
+                fee_credited=fee - fee_charged,
+                earlier_charges=earlier,
+                credits=tuple(
+                    replace(i, residual=round_money(i.residual, precision))
+                    for i in currency_items
+                    if i.residual < 0
+                ),
             )
         )
     return plan
+
+
+def describe_instalments(instalments, lang="de"):
+    """The interest detail of a notice line: the periods of its instalment,
+    or of each instalment with its due date when several are overdue."""
+    charged = [i for i in instalments if i.interest_segments]
+    if len(charged) == 1:
+        return describe_segments(charged[0].interest_segments, lang)
+    parts = []
+    for instalment in charged:
+        detail = describe_segments(instalment.interest_segments, lang)
+        if lang.startswith("de"):
+            parts.append(f"Rate fällig {instalment.due_date:%d.%m.%Y}: {detail}")
+        else:
+            parts.append(f"instalment due {instalment.due_date:%Y-%m-%d}: {detail}")
+    return "; ".join(parts)
 
 
 def plan_batch(customers, items, invoices, levels, settings):

@@ -20,14 +20,26 @@ Keys:
     level_name, level_sequence, number, payment_reference, date, deadline,
     currency (ISO code), currency_symbol, amount_open, fee_amount,
     lump_sum_amount, interest_amount, return_charge_amount (returned direct
-    debits), amount_total_due, portal_block_announced, portal_block,
-    portal_block_date (date or None), interest_lines, pay_url (the notice's
-    public pay link, '' if none), girocode_url (image URL of the GiroCode, an
-    EPC QR code of the amount due with the notice number as reference; ''
-    without a SEPA IBAN or outside EUR)
+    debits), amount_earlier_charges (open fee
+    documents of earlier notices not on this one), amount_credits (open
+    credit notes and payments netted, positive), fee_credited (the part of
+    the level's fee credited against the lump sums, § 288 (5) S. 3 BGB),
+    amount_total_due (the whole claim), portal_block_announced,
+    portal_block, portal_block_date (date or None),
+    interest_lines, pay_url (the notice's public pay link, '' if none),
+    girocode_url (image URL of the GiroCode, an EPC QR code of the amount
+    due with the notice number as reference; '' without a SEPA IBAN or
+    outside EUR)
 ``notice.interest_lines[]`` (one per invoice that charges interest)
     invoice, date_from, date_to, days, detail (the rates and days in
     words), amount
+``claim`` (the claim statement, see ``claim.claim_context``)
+    rows, sections, principal, earlier_charges, new_charges, credits,
+    total (equals notice.amount_total_due), fee_credited
+``claim.rows[]``
+    section, kind, label, document, due_date, amount, detail
+``claim.sections[]`` (the non-empty sections in order)
+    key, title, rows, total
 ``invoices[]``
     number, date, due_date, amount_total, amount_open, days_overdue,
     level_name, portal_url
@@ -38,6 +50,7 @@ Keys:
 from datetime import date, timedelta
 from decimal import Decimal
 
+from . import claim as claim_rules
 from .interest import GERMAN_BASE_RATES, compute_interest
 from .money import sum_money
 from .planning import describe_segments
@@ -76,6 +89,9 @@ NOTICE_KEYS = frozenset(
         "lump_sum_amount",
         "interest_amount",
         "return_charge_amount",
+        "amount_earlier_charges",
+        "amount_credits",
+        "fee_credited",
         "amount_total_due",
         "portal_block_announced",
         "portal_block",
@@ -98,12 +114,29 @@ INVOICE_KEYS = frozenset(
         "portal_url",
     }
 )
+CLAIM_KEYS = frozenset(
+    {
+        "rows",
+        "sections",
+        "principal",
+        "earlier_charges",
+        "new_charges",
+        "credits",
+        "total",
+        "fee_credited",
+    }
+)
+CLAIM_ROW_KEYS = frozenset({"section", "kind", "label", "document", "due_date", "amount", "detail"})
+CLAIM_SECTION_KEYS = frozenset({"key", "title", "rows", "total"})
 MONEY_KEYS = (
     "amount_open",
     "fee_amount",
     "lump_sum_amount",
     "interest_amount",
     "return_charge_amount",
+    "amount_earlier_charges",
+    "amount_credits",
+    "fee_credited",
     "amount_total_due",
 )
 
@@ -120,7 +153,7 @@ def _check_keys(where, values, keys):
         raise ValueError(f"Template context, {where}: {'; '.join(parts)}")
 
 
-def make_context(company, partner, notice, invoices, lang):
+def make_context(company, partner, notice, invoices, lang, claim):
     """The context of a reminder template; ``ValueError`` when a part does
     not have exactly the keys of the schema or a money value is not a
     Decimal."""
@@ -134,11 +167,17 @@ def make_context(company, partner, notice, invoices, lang):
     for key in MONEY_KEYS:
         if not isinstance(notice[key], Decimal):
             raise ValueError(f"Template context, notice: {key} must be a Decimal")
+    _check_keys("claim", claim, CLAIM_KEYS)
+    for row in claim["rows"]:
+        _check_keys("claim row", row, CLAIM_ROW_KEYS)
+    for section in claim["sections"]:
+        _check_keys("claim section", section, CLAIM_SECTION_KEYS)
     return {
         "company": dict(company),
         "partner": dict(partner),
         "notice": dict(notice, interest_lines=[dict(line) for line in notice["interest_lines"]]),
         "invoices": [dict(invoice) for invoice in invoices],
+        "claim": dict(claim),
         "lang": (lang or "en")[:2],
     }
 
@@ -187,6 +226,17 @@ def sample_context(lang="de_DE"):
     fee = Decimal("2.50")
     lump_sum = Decimal("0.00")  # § 288 (5) BGB: only for business customers
     interest_amount = sum_money(line["amount"] for line in interest_lines)
+    sample_claim = claim_rules.Claim(
+        rows=tuple(
+            claim_rules.ClaimRow("principal", "invoice", row["amount_open"], index, row["due_date"])
+            for index, row in enumerate(invoices, start=1)
+        )
+        + (claim_rules.ClaimRow("new_charges", "fee", fee),)
+        + tuple(
+            claim_rules.ClaimRow("new_charges", "interest", line["amount"], index)
+            for index, line in enumerate(interest_lines, start=1)
+        )
+    )
     return make_context(
         company={
             "name": "Beispiel Netz GmbH",
@@ -227,6 +277,9 @@ def sample_context(lang="de_DE"):
             "lump_sum_amount": lump_sum,
             "interest_amount": interest_amount,
             "return_charge_amount": Decimal("0.00"),
+            "amount_earlier_charges": Decimal("0.00"),
+            "amount_credits": Decimal("0.00"),
+            "fee_credited": Decimal("0.00"),
             "amount_total_due": amount_open + fee + lump_sum + interest_amount,
             "portal_block_announced": True,
             "portal_block": False,
@@ -240,4 +293,9 @@ def sample_context(lang="de_DE"):
         },
         invoices=invoices,
         lang=lang,
+        claim=claim_rules.claim_context(
+            sample_claim,
+            {index: row["number"] for index, row in enumerate(invoices, start=1)},
+            lang,
+        ),
     )

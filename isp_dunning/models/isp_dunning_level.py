@@ -47,7 +47,10 @@ class IspDunningLevel(models.Model):
         string="Dunning Fee",
         currency_field="currency_id",
         help="Charged once per notice at this level. German courts accept only "
-        "real costs (postage, material); keep it low.",
+        "real costs (postage, material); keep it low. The business lump sum of "
+        "§ 288 (5) BGB is credited against it (sentence 3): a notice charges only "
+        "the part of its fee that exceeds the lump sums charged, on it or before, "
+        "for the invoices it lists.",
     )
     interest_mode = fields.Selection(
         [
@@ -65,7 +68,11 @@ class IspDunningLevel(models.Model):
     )
     b2b_flat_fee = fields.Boolean(
         string="Business Lump Sum (40 EUR)",
-        help="Charge the lump sum of § 288 (5) BGB once per invoice to business customers.",
+        help="Charge the lump sum of § 288 (5) BGB once per invoice to business customers. "
+        "It is credited against the dunning fees (§ 288 (5) sentence 3 BGB): a notice "
+        "at a level charging both charges the larger of fee and lump sums, and later "
+        "notices charge their fee only as far as it exceeds the lump sums of their "
+        "invoices. Fee documents never get a lump sum or interest (§ 289 BGB).",
     )
 
     # What is sent

@@ -6,6 +6,7 @@ from stdnum import iban
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from ..domain import claim as claim_rules
 from ..domain import rendering, template_context
 from ..domain.escalation import is_business
 from ..domain.money import to_decimal
@@ -73,6 +74,26 @@ class IspDunningNotice(models.Model):
         string="Returned Debit Charges",
         readonly=True,
         help="Charges for returned direct debits of the invoices on this notice.",
+    )
+    amount_earlier_charges = fields.Monetary(
+        string="Earlier Charges",
+        readonly=True,
+        help="Open fee documents of earlier notices that are not on this notice.",
+    )
+    amount_credits = fields.Monetary(
+        string="Credits",
+        readonly=True,
+        help="Open credit notes and payments of the customer netted against the claim.",
+    )
+    fee_credited = fields.Monetary(
+        readonly=True,
+        help="The part of the level's fee not charged: it is credited against the lump "
+        "sums charged for the invoices on the notice (§ 288 (5) sentence 3 BGB).",
+    )
+    claim_data = fields.Json(
+        readonly=True,
+        copy=False,
+        help="The claim statement of the notice (rows and amounts) as stated to the customer.",
     )
     amount_total_due = fields.Monetary(
         string="Total Due", compute="_compute_amount_total_due", store=True
@@ -157,16 +178,25 @@ class IspDunningNotice(models.Model):
             notice.fee_move_id = notice.fee_move_ids[:1]
 
     @api.depends(
-        "amount_open", "fee_amount", "lump_sum_amount", "interest_amount", "return_charge_amount"
+        "amount_open",
+        "fee_amount",
+        "lump_sum_amount",
+        "interest_amount",
+        "amount_earlier_charges",
+        "amount_credits",
+        "return_charge_amount",
     )
     def _compute_amount_total_due(self):
+        # The whole claim of the notice's currency (domain.claim).
         for notice in self:
             notice.amount_total_due = notice.currency_id.round(
                 notice.amount_open
+                + notice.amount_earlier_charges
                 + notice.fee_amount
                 + notice.lump_sum_amount
                 + notice.interest_amount
                 + notice.return_charge_amount
+                - notice.amount_credits
             )
 
     @api.model_create_multi
@@ -339,15 +369,89 @@ class IspDunningNotice(models.Model):
                 "lump_sum_amount": self.lump_sum_amount,
                 "interest_amount": self.interest_amount,
                 "return_charge_amount": self.return_charge_amount,
+                "amount_earlier_charges": self.amount_earlier_charges,
+                "amount_credits": self.amount_credits,
+                "fee_credited": self.fee_credited,
                 "amount_total_due": self.amount_total_due,
             },
             reference=self.name,
             company=self.company_id,
+            claim=self._claim_statement(),
+        )
+
+    def _claim_statement(self):
+        """The notice's claim statement (domain.claim.Claim) as stated to the
+        customer; for a notice booked before claims were stored, its lines
+        and charges."""
+        self.ensure_one()
+        if self.claim_data:
+            return claim_rules.Claim.from_data(self.claim_data)
+        lines = [
+            {"move": line.move_id, "amount_open": line.amount_open, "due_date": line.due_date}
+            for line in self.line_ids
+        ]
+        return _claim_of_lines(
+            lines,
+            {
+                "fee_amount": self.fee_amount,
+                "lump_sum_amount": self.lump_sum_amount,
+                "interest_amount": self.interest_amount,
+                "fee_credited": self.fee_credited,
+            },
+        )
+
+    def _claim_earlier_charges(self):
+        """The earlier fee documents the notices' claim statements list: the
+        pay link and payments quoting a notice settle them with the notice."""
+        return self.env["account.move"].browse(
+            sorted(
+                {
+                    row.move_id
+                    for notice in self
+                    for row in notice._claim_statement().rows
+                    if row.section == "earlier_charges" and row.move_id
+                }
+            )
         )
 
     @api.model
+    def _claim_context(self, statement, lang):
+        """What the templates see as ``claim``, labelled in ``lang``."""
+        move_ids = {row.move_id for row in statement.rows if row.move_id}
+        moves = self.env["account.move"].sudo().browse(sorted(move_ids))
+        documents = {move.id: move.name or "" for move in moves}
+        env = self.with_context(lang=lang).env
+        titles = {
+            "principal": env._("Invoices"),
+            "earlier_charges": env._("Earlier dunning charges still open"),
+            "new_charges": env._("Charges of this notice"),
+            "credits": env._("Credits and payments"),
+        }
+        labels = {
+            "invoice": env._("Invoice"),
+            "fee_document": env._("Dunning charges"),
+            "fee": env._("Dunning fee"),
+            "lump_sum": env._("Lump sum (§ 288 (5) BGB)"),
+            "interest": env._("Default interest"),
+            "return_charge": env._("Returned direct debit charge"),
+            "credit_note": env._("Credit note"),
+            "payment": env._("Payment"),
+        }
+        return claim_rules.claim_context(statement, documents, lang, titles, labels)
+
+    @api.model
     def _build_render_context(
-        self, partner, level, date, deadline, currency, lines, amounts, reference, company
+        self,
+        partner,
+        level,
+        date,
+        deadline,
+        currency,
+        lines,
+        amounts,
+        reference,
+        company,
+        claim=None,
     ):
         def text(value):
             return value or ""
@@ -440,6 +544,7 @@ class IspDunningNotice(models.Model):
             notice=notice_data,
             invoices=invoices,
             lang=lang,
+            claim=self._claim_context(claim or _claim_of_lines(lines, amounts), lang),
         )
 
     def _render_parts(self, level=None, context=None):
@@ -448,6 +553,29 @@ class IspDunningNotice(models.Model):
         level = (level or self.level_id).with_context(lang=self.partner_id.lang)
         context = context or self._render_context()
         return render_level(level, context)
+
+
+def _claim_of_lines(lines, amounts):
+    """A claim from a notice's lines and amounts alone (a notice booked before
+    claims were stored): its invoices and this notice's charges."""
+    rows = [
+        claim_rules.ClaimRow(
+            "principal",
+            "invoice",
+            to_decimal(line["amount_open"]),
+            line["move"].id,
+            line["due_date"],
+        )
+        for line in lines
+    ]
+    for kind, key in (
+        ("fee", "fee_amount"),
+        ("lump_sum", "lump_sum_amount"),
+        ("interest", "interest_amount"),
+    ):
+        if amounts.get(key):
+            rows.append(claim_rules.ClaimRow("new_charges", kind, to_decimal(amounts[key])))
+    return claim_rules.Claim(rows=tuple(rows), fee_credited=to_decimal(amounts.get("fee_credited")))
 
 
 def render_level(level, context):

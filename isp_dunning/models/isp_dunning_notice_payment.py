@@ -57,9 +57,15 @@ class IspDunningNotice(models.Model):
     # ------------------------------------------------------------------
     def _dunning_open_moves(self):
         """The notice's invoices and fee documents still open today, in
-        the order of the notice: invoices by due date, then the fees."""
+        the order of the notice: invoices by due date, then the fees. The
+        fee documents include the earlier ones its claim statement lists."""
         self.ensure_one()
-        moves = (self.line_ids.move_id | self.move_ids | self.fee_move_ids).sudo()
+        moves = (
+            self.line_ids.move_id
+            | self.move_ids
+            | self.fee_move_ids
+            | self._claim_earlier_charges()
+        ).sudo()
         moves = moves.sorted(
             lambda m: (bool(m.dunning_fee_notice_id), m.invoice_date_due or date.max, m.id)
         )

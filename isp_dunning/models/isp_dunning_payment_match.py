@@ -226,11 +226,12 @@ class IspDunningPaymentMatch(models.AbstractModel):
     @api.model
     def _open_items(self, notices, account=None):
         """The notices' open receivable items as ``allocation.OpenItem`` and
-        their journal items: each fee document as its open costs and its
-        open interest, each invoice (instalment) as principal."""
-        moves = (notices.move_ids | notices.fee_move_ids).filtered(
-            lambda move: move.state == "posted"
-        )
+        their journal items: each fee document (their own and the earlier
+        ones their claim states) as its open costs and its open interest,
+        each invoice (instalment) as principal."""
+        moves = (
+            notices.move_ids | notices.fee_move_ids | notices._claim_earlier_charges()
+        ).filtered(lambda move: move.state == "posted")
         lines = moves.line_ids.filtered(
             lambda line: (
                 line.account_id.account_type == "asset_receivable"

@@ -92,6 +92,7 @@ def read_open_items(run, partner_ids):
                 currency=currency_id,
                 residual=to_decimal(residual),
                 due_date=due,
+                move_type=move_type,
             )
         )
         if move_type == "out_invoice" and residual > 0:
@@ -174,6 +175,7 @@ def read_batch(run, partner_ids, context):
             excluded=bool(data["dunning_fee_notice_id"]) and not dun_fee_docs,
             in_payment=data["payment_state"] == "in_payment",
             returns_pending=data["dunning_returns_pending"],
+            fee_document=bool(data["dunning_fee_notice_id"]),
         )
     for partner_id in partner_ids:
         if partner_id in already:

@@ -6,7 +6,7 @@ from collections import defaultdict
 
 from odoo.fields import Command
 
-from ..domain import channels, planning
+from ..domain import channels, claim, planning
 
 
 def book(run, plans, move_data, context, stats):
@@ -54,7 +54,7 @@ def _notice_vals(run, notice, channel, email):
                     "interest_date_from": line.interest_from,
                     "interest_date_to": line.interest_to,
                     "interest_days": line.interest_days,
-                    "interest_detail": planning.describe_segments(line.interest_segments),
+                    "interest_detail": planning.describe_instalments(line.instalments),
                     "interest_amount": float(line.interest_amount),
                 }
             )
@@ -74,6 +74,10 @@ def _notice_vals(run, notice, channel, email):
         "lump_sum_amount": float(notice.lump_sum_amount),
         "interest_amount": float(notice.interest_amount),
         "return_charge_amount": float(notice.return_charge_amount),
+        "amount_earlier_charges": float(notice.amount_earlier_charges),
+        "amount_credits": float(notice.amount_credits),
+        "fee_credited": float(notice.fee_credited),
+        "claim_data": claim.claim_of(notice).to_data(),
         "channel": channel,
         "email_to": email if channel != channels.LETTER else False,
         "state": channels.initial_state(channel),

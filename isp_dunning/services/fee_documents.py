@@ -92,7 +92,7 @@ def create_fee_moves(run, notices, notice_plans):
                             invoice=names[line.move_id],
                             start=line.interest_from.strftime("%d.%m.%Y"),
                             end=line.interest_to.strftime("%d.%m.%Y"),
-                            detail=planning.describe_segments(line.interest_segments, lang or "de"),
+                            detail=planning.describe_instalments(line.instalments, lang or "de"),
                         ),
                         line.interest_amount,
                         product,

@@ -3,13 +3,19 @@ with a summary PDF, the invoice PDFs and the claims as CSV; the invoices
 are marked handed over."""
 
 from ..domain import collection
+from ..domain.money import to_decimal
 from . import notice_email
 
 HANDOVER_REPORT = "isp_dunning.action_report_dunning_handover"
 
 
 def claims(notice):
-    """The claims of a handover notice for the agency's CSV and summary."""
+    """The claims of a handover notice for the agency's CSV and summary: the
+    rows of the notice's claim statement, so that the agency receives the
+    figures the customer was sent. One row per invoice (principal: what is
+    claimed plus the payments received), per fee document (earlier ones and
+    this notice's, with fees, lump sums and interest) and per credit note or
+    payment netted (negative)."""
     notice.ensure_one()
     partner = notice.partner_id
     company = notice.company_id
@@ -27,15 +33,14 @@ def claims(notice):
         "email": text(partner.email),
     }
     currency = notice.currency_id.name
-    all_lines = notice.env["isp.dunning.notice.line"].search(
-        [
-            ("move_id", "in", notice.move_ids.ids),
-            ("notice_id.state", "!=", "cancelled"),
-        ]
+    documents, new_charges = collection.statement_amounts(notice._claim_statement().rows)
+    moves = notice.env["account.move"].browse(
+        [move_id for amounts in documents.values() for move_id in amounts]
     )
     result = []
-    for move in notice.move_ids:
-        lines = all_lines.filtered(lambda line, move=move: line.move_id == move)
+    for move_id, open_amount in documents["principal"].items():
+        move = moves.browse(move_id)
+        payments = to_decimal(move.amount_total - move.amount_residual)
         result.append(
             collection.invoice_claim(
                 debtor,
@@ -48,30 +53,52 @@ def claims(notice):
                     move.invoice_date_due,
                     move.dunning_first_date,
                 ),
-                total=move.amount_total,
-                residual=move.amount_residual,
-                lump_sum=sum(lines.mapped("lump_sum_amount")),
-                interest=sum(lines.mapped("interest_amount")),
+                total=open_amount + payments,
+                residual=open_amount,
+                lump_sum=0,
+                interest=0,
             )
         )
-    fee_notices = notice.search(
-        [
-            ("partner_id", "=", partner.id),
-            ("state", "!=", "cancelled"),
-            ("fee_amount", ">", 0),
-            ("move_ids", "in", notice.move_ids.ids),
-        ],
-        order="date, id",
-    )
-    for fee_notice in fee_notices:
+    for move_id, open_amount in documents["earlier_charges"].items():
+        move = moves.browse(move_id)
+        fee_notice = move.dunning_fee_notice_id
         result.append(
-            collection.fee_claim(
+            collection.charges_claim(
                 debtor,
                 currency,
-                number=fee_notice.name,
-                notice_date=fee_notice.date,
-                deadline=fee_notice.deadline_date,
-                fee=fee_notice.fee_amount,
+                number=move.name,
+                document_date=move.invoice_date,
+                due_date=move.invoice_date_due,
+                fees=fee_notice.fee_amount,
+                lump_sum=fee_notice.lump_sum_amount,
+                interest=fee_notice.interest_amount,
+                payments=to_decimal(move.amount_total) - open_amount,
+            )
+        )
+    if new_charges:
+        result.append(
+            collection.charges_claim(
+                debtor,
+                currency,
+                number=notice.fee_move_id.name or notice.name,
+                document_date=notice.date,
+                due_date=notice.deadline_date,
+                fees=new_charges.get("fee", 0),
+                lump_sum=new_charges.get("lump_sum", 0),
+                interest=new_charges.get("interest", 0),
+                payments=0,
+            )
+        )
+    for move_id, amount in documents["credits"].items():
+        move = moves.browse(move_id)
+        result.append(
+            collection.credit_claim(
+                debtor,
+                currency,
+                refund=move.move_type == "out_refund",
+                number=move.name,
+                document_date=move.invoice_date or move.date,
+                amount=amount,
             )
         )
     return result

@@ -3,6 +3,7 @@ from . import (
     test_access_matrix,
     test_bad_input,
     test_charge_accounts,
+    test_claim,
     test_configuration,
     test_debit_returns,
     test_delivery,

@@ -155,7 +155,9 @@ class TestDunningRun(DunningCommon):
         self.dun(date(2025, 1, 23))
         second = self.notices_of(self.business)[1:]
         self.assertEqual(second.lump_sum_amount, 0.0, "never twice for one invoice")
-        self.assertEqual(second.fee_amount, 1.5)
+        # § 288 (5) S. 3 BGB: the fee is credited against the lump sum charged.
+        self.assertEqual(second.fee_amount, 0.0)
+        self.assertEqual(second.fee_credited, 1.5)
         self.assertEqual(
             second.fee_move_id.amount_total, second.fee_amount + second.interest_amount
         )
@@ -414,7 +416,10 @@ class TestDunningRun(DunningCommon):
                 notices.level_id, self.level_1 | self.level_2 | self.level_3 | self.level_4
             )
             self.assertEqual(invoice.dunning_level_id, self.level_4)
-            self.assertAlmostEqual(sum(notices.mapped("fee_amount")), 4.5)
+            # The business's lump sum (second notice) is credited against the
+            # fees of its second and final notice (§ 288 (5) S. 3 BGB).
+            fees = 4.5 if partner == self.consumer else 1.5
+            self.assertAlmostEqual(sum(notices.mapped("fee_amount")), fees)
             # Interest from 2025-01-16 to the final notice: 49 days (level 2
             # charges 2025-01-16..02-05 = 21 days, then 14 + 14).
             lines = notices.line_ids.filtered("interest_amount")

@@ -7,6 +7,7 @@ from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tests.common import HOST, TEST_CURSOR_COOKIE_NAME, JsonRpcException, Opener, get_db_name
 from odoo.tools import mute_logger
 
+from ..domain import template_context
 from .common import DunningCommon
 
 DUE = date(2025, 1, 1)
@@ -134,8 +135,13 @@ class TestPayLinkHttp(HttpCase):
     def test_pay_the_notice_while_blocked_then_log_in(self):
         notice = self.escalate()
         fee_move = notice.fee_move_id
-        documents = self.invoices | fee_move
+        # The claim the notice states: its invoices, its own fee document and
+        # the earlier notices' fee documents still open.
+        earlier = notice._claim_earlier_charges()
+        self.assertTrue(earlier)
+        documents = self.invoices | fee_move | earlier
         expected = sum(documents.mapped("amount_residual"))
+        self.assertAlmostEqual(expected, notice.amount_total_due)
         self.assertGreater(fee_move.amount_residual, 0)
         self.assertFalse(self.web_login().request.path_url.startswith("/my"))
         self.anonymous()
@@ -219,10 +225,11 @@ class TestPayLinkHttp(HttpCase):
             },
         )
         tx = self.env["payment.transaction"].search([("reference", "=", processing["reference"])])
-        self.assertEqual(tx.invoice_ids, still_open | notice.fee_move_id)
+        charges = notice.fee_move_id | notice._claim_earlier_charges()
+        self.assertEqual(tx.invoice_ids, still_open | charges)
         self.assertEqual(tx.operation, "online_direct")
         self.assertAlmostEqual(
-            tx.amount, still_open.amount_residual + notice.fee_move_id.amount_residual
+            tx.amount, still_open.amount_residual + sum(charges.mapped("amount_residual"))
         )
 
     def assertInvalidPage(self, response, notice):
@@ -364,17 +371,6 @@ class TestGiroCode(DunningCommon):
     def test_links_are_empty_until_the_notice_has_them(self):
         # What a notice's context is built from has no links of its own: the
         # keys exist and are empty until _render_context fills them in.
-        zero = dict.fromkeys(
-            (
-                "amount_open",
-                "fee_amount",
-                "lump_sum_amount",
-                "interest_amount",
-                "return_charge_amount",
-                "amount_total_due",
-            ),
-            0.0,
-        )
         context = self.Notice._build_render_context(
             partner=self.business,
             level=self.level_2,
@@ -382,7 +378,7 @@ class TestGiroCode(DunningCommon):
             deadline=D(2025, 1, 11),
             currency=self.company.currency_id,
             lines=[],
-            amounts=zero,
+            amounts=dict.fromkeys(template_context.MONEY_KEYS, 0.0),
             reference="PREVIEW",
             company=self.company,
         )

@@ -1,6 +1,6 @@
 from odoo import api, fields, models
 
-from ..domain import escalation, planning, rendering, template_context
+from ..domain import claim, escalation, planning, rendering, template_context
 from ..domain.money import to_decimal
 from ..models.isp_dunning_notice import render_level
 from ..services import batch_reader
@@ -71,7 +71,10 @@ class IspDunningPreviewWizard(models.TransientModel):
         plan = planning.plan_customer(
             planning.Customer(partner.id, escalation.is_business(partner.is_company, partner.vat)),
             items.get(partner.id, []),
-            {move_id: planning.Invoice(move_id) for move_id in invoice_ids},
+            {
+                move.id: planning.Invoice(move.id, fee_document=bool(move.dunning_fee_notice_id))
+                for move in self.env["account.move"].browse(sorted(invoice_ids))
+            },
             [config],
             settings,
         )
@@ -85,10 +88,14 @@ class IspDunningPreviewWizard(models.TransientModel):
                 "lump_sum_amount",
                 "interest_amount",
                 "return_charge_amount",
+                "amount_earlier_charges",
+                "amount_credits",
+                "fee_credited",
                 "amount_total_due",
             ),
             0.0,
         )
+        statement = None
         if plan.notices:
             notice = plan.notices[0]
             currency = self.env["res.currency"].browse(notice.currency)
@@ -105,8 +112,8 @@ class IspDunningPreviewWizard(models.TransientModel):
                         "interest_date_to": line.interest_to,
                         "interest_days": line.interest_days,
                         "interest_amount": float(line.interest_amount),
-                        "interest_detail": planning.describe_segments(
-                            line.interest_segments, partner.lang or "de"
+                        "interest_detail": planning.describe_instalments(
+                            line.instalments, partner.lang or "de"
                         ),
                     }
                 )
@@ -116,8 +123,12 @@ class IspDunningPreviewWizard(models.TransientModel):
                 "lump_sum_amount": float(notice.lump_sum_amount),
                 "interest_amount": float(notice.interest_amount),
                 "return_charge_amount": float(notice.return_charge_amount),
+                "amount_earlier_charges": float(notice.amount_earlier_charges),
+                "amount_credits": float(notice.amount_credits),
+                "fee_credited": float(notice.fee_credited),
                 "amount_total_due": float(notice.amount_total_due),
             }
+            statement = claim.claim_of(notice)
         return Notice._build_render_context(
             partner=partner,
             level=level,
@@ -128,4 +139,5 @@ class IspDunningPreviewWizard(models.TransientModel):
             amounts=amounts,
             reference=self.env._("PREVIEW"),
             company=company,
+            claim=statement,
         )

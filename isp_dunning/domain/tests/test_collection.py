@@ -2,6 +2,7 @@ from datetime import date
 from decimal import Decimal as D
 
 from domain import collection
+from domain.claim import ClaimRow
 
 DEBTOR = {
     "customer_ref": "K-1",
@@ -27,6 +28,20 @@ def invoice(**changes):
     }
     values.update(changes)
     return collection.invoice_claim(DEBTOR, "EUR", **values)
+
+
+def fee(**changes):
+    values = {
+        "number": "MA/2025/00002",
+        "document_date": date(2025, 2, 1),
+        "due_date": date(2025, 2, 11),
+        "fees": 1.5,
+        "lump_sum": 0,
+        "interest": 0,
+        "payments": 0,
+    }
+    values.update(changes)
+    return collection.charges_claim(DEBTOR, "EUR", **values)
 
 
 def test_default_date_is_the_day_after_the_due_date():
@@ -58,15 +73,8 @@ def test_invoice_claim_amounts():
     assert claim.currency == "EUR"
 
 
-def test_fee_claim_is_a_cost_position():
-    claim = collection.fee_claim(
-        DEBTOR,
-        "EUR",
-        number="MA/2025/00002",
-        notice_date=date(2025, 2, 1),
-        deadline=date(2025, 2, 11),
-        fee=1.5,
-    )
+def test_charges_claim_is_a_cost_position():
+    claim = fee()
     assert claim.kind == collection.FEE
     assert claim.fees == D("1.50")
     assert claim.principal == claim.payments == claim.lump_sum == claim.interest == D("0")
@@ -77,14 +85,7 @@ def test_fee_claim_is_a_cost_position():
 def test_total_open_and_csv():
     claims = [
         invoice(),
-        collection.fee_claim(
-            DEBTOR,
-            "EUR",
-            number="MA/2025/00002",
-            notice_date=date(2025, 2, 1),
-            deadline=date(2025, 2, 11),
-            fee=1.5,
-        ),
+        fee(),
     ]
     assert collection.total_open(claims) == D("102.73")
     text = collection.claims_csv(claims)
@@ -99,3 +100,64 @@ def test_total_open_and_csv():
 
 def test_paid_invoice_has_nothing_open_but_its_charges():
     assert invoice(residual=0.0, lump_sum=0.0, interest=0.0).open_amount == D("0.00")
+
+
+def test_charges_claim_with_lump_sum_interest_and_payments():
+    claim = fee(fees=0, lump_sum=40, interest=D("1.23"), payments=D("10.00"))
+    assert claim.kind == collection.FEE
+    assert claim.open_amount == D("31.23")
+
+
+def test_credit_claims_are_negative_rows():
+    refund = collection.credit_claim(
+        DEBTOR,
+        "EUR",
+        refund=True,
+        number="RG/2025/00001",
+        document_date=date(2025, 1, 3),
+        amount=D("-30.00"),
+    )
+    payment = collection.credit_claim(
+        DEBTOR,
+        "EUR",
+        refund=False,
+        number="BNK1/2025/00001",
+        document_date=date(2025, 1, 4),
+        amount=D("-20.00"),
+    )
+    assert (refund.kind, payment.kind) == (collection.CREDIT_NOTE, collection.PAYMENT)
+    assert refund.payments == D("30.00")
+    assert refund.open_amount == D("-30.00")
+    assert refund.due_date is None and refund.default_date is None
+    assert collection.total_open([invoice(), refund, payment]) == D("51.23")
+
+
+def Row(section, kind, amount, move_id=None):  # noqa: N802 - reads like the class
+    return ClaimRow(section, kind, D(amount), move_id)
+
+
+def test_statement_amounts_sum_per_document_and_new_charge():
+    rows = [
+        Row("principal", "invoice", "100.00", 1),
+        Row("principal", "invoice", "50.00", 2),
+        Row("principal", "invoice", "50.00", 2),  # two instalments of one invoice
+        Row("earlier_charges", "fee_document", "5.00", 7),
+        Row("new_charges", "fee", "2.50"),
+        Row("new_charges", "interest", "1.00", 1),
+        Row("new_charges", "interest", "0.50", 2),
+        Row("credits", "credit_note", "-30.00", 9),
+    ]
+    documents, new_charges = collection.statement_amounts(rows)
+    assert documents == {
+        "principal": {1: D("100.00"), 2: D("100.00")},
+        "earlier_charges": {7: D("5.00")},
+        "credits": {9: D("-30.00")},
+    }
+    assert new_charges == {"fee": D("2.50"), "interest": D("1.50")}
+
+
+def test_statement_amounts_of_an_empty_statement():
+    assert collection.statement_amounts([]) == (
+        {"principal": {}, "earlier_charges": {}, "credits": {}},
+        {},
+    )

@@ -12,6 +12,7 @@ from domain.interest import GERMAN_BASE_RATES, InterestSegment, MissingBaseRate
 from domain.planning import (
     Customer,
     CustomerPlan,
+    InstalmentPlan,
     Invoice,
     LevelConfig,
     LinePlan,
@@ -203,6 +204,7 @@ def test_level_one_exactly_on_due_plus_7():
             due_date=DUE,
             days_overdue=7,
             amount_open=D("100.00"),
+            instalments=(InstalmentPlan(DUE, D("100.00")),),
         ),
     )
     line = notice.lines[0]
@@ -822,8 +824,24 @@ def test_non_escalated_overdue_invoices_are_listed_and_keep_their_level():
     notice = only_notice(run(today, items, invoices))
     assert notice.level is L1
     assert notice.lines == (
-        LinePlan(11, False, 1, date(2025, 5, 1), 45, D("50.00")),
-        LinePlan(10, True, 1, date(2025, 6, 8), 7, D("100.00")),
+        LinePlan(
+            11,
+            False,
+            1,
+            date(2025, 5, 1),
+            45,
+            D("50.00"),
+            instalments=(InstalmentPlan(date(2025, 5, 1), D("50.00")),),
+        ),
+        LinePlan(
+            10,
+            True,
+            1,
+            date(2025, 6, 8),
+            7,
+            D("100.00"),
+            instalments=(InstalmentPlan(date(2025, 6, 8), D("100.00")),),
+        ),
     )
     assert notice.escalated_move_ids == (10,)
     assert notice.amount_open == D("150.00")
@@ -906,7 +924,9 @@ def test_lump_sum_for_business_at_a_flat_fee_level_once_per_invoice():
     assert lines[11].lump_sum == D("0")
     assert lines[12].lump_sum == D("40.00")
     assert notice.lump_sum_amount == D("80.00")
-    assert notice.fee_amount == D("1.50")
+    # § 288 (5) S. 3 BGB: the fee is credited against the lump sums
+    assert notice.fee_amount == D("0")
+    assert notice.fee_credited == D("1.50")
 
 
 def test_no_lump_sum_for_consumers():
@@ -953,7 +973,8 @@ def test_lump_sum_is_converted_for_a_foreign_currency():
     notice = only_notice(plan)
     assert notice.lines[0].lump_sum == D("37.65")  # 40 * 0.9412 = 37.648
     assert notice.lump_sum_amount == D("37.65")
-    assert notice.fee_amount == D("1.40")
+    assert notice.fee_amount == D("0")  # credited against the lump sum
+    assert notice.fee_credited == D("1.40")
 
 
 def test_lump_sum_amount_comes_from_settings():
@@ -1032,11 +1053,13 @@ def test_business_at_level_three_totals():
     notice = only_notice(_level_two_on_reference_date(BUSINESS, level_id=2))
     assert notice.level is L3
     assert notice.amount_open == D("1000.00")
-    assert notice.fee_amount == D("1.50")
+    # the larger of fee and lump sum, not both (§ 288 (5) S. 3 BGB)
+    assert notice.fee_amount == D("0")
+    assert notice.fee_credited == D("1.50")
     assert notice.lump_sum_amount == D("40.00")
     assert notice.interest_amount == D("26.86")
-    assert notice.charges == D("68.36")
-    assert notice.amount_total_due == D("1068.36")
+    assert notice.charges == D("66.86")
+    assert notice.amount_total_due == D("1066.86")
     assert notice.escalated_move_ids == (10,)
 
 
@@ -1189,7 +1212,7 @@ def test_notice_amounts_add_up_over_lines():
     assert notice.lump_sum_amount == sum(line.lump_sum for line in notice.lines)
     # 26.86 + 250 * (46 * 11.27 + 45 * 10.27) / 36500 = 26.86 + 6.72
     assert notice.interest_amount == D("33.58")
-    assert notice.amount_total_due == D("1250.00") + D("1.50") + D("80.00") + D("33.58")
+    assert notice.amount_total_due == D("1250.00") + D("80.00") + D("33.58")
 
 
 # -- describe_segments -------------------------------------------------------

@@ -293,7 +293,7 @@ def test_compiled_templates_are_cached():
 
 def test_sample_context_keys():
     context = sample_context()
-    assert set(context) == {"company", "partner", "notice", "invoices", "lang"}
+    assert set(context) == {"company", "partner", "notice", "invoices", "claim", "lang"}
     assert set(context["company"]) == {
         "name",
         "street",
@@ -337,10 +337,27 @@ def test_sample_context_keys():
         "portal_block_date",
         "interest_lines",
         "payment_reference",
+        "amount_earlier_charges",
+        "amount_credits",
+        "fee_credited",
         "pay_url",
         "girocode_url",
         "number",
     }
+    claim = context["claim"]
+    assert set(claim) == {
+        "rows",
+        "sections",
+        "principal",
+        "earlier_charges",
+        "new_charges",
+        "credits",
+        "total",
+        "fee_credited",
+    }
+    assert claim["total"] == context["notice"]["amount_total_due"]
+    for row in claim["rows"]:
+        assert set(row) == {"section", "kind", "label", "document", "due_date", "amount", "detail"}
     for line in context["notice"]["interest_lines"]:
         assert set(line) == {
             "invoice",

@@ -13,13 +13,14 @@ def parts():
         "partner": sample["partner"],
         "notice": sample["notice"],
         "invoices": sample["invoices"],
+        "claim": sample["claim"],
         "lang": "de_DE",
     }
 
 
 def test_sample_has_exactly_the_schema():
     sample = tc.sample_context()
-    assert set(sample) == {"company", "partner", "notice", "invoices", "lang"}
+    assert set(sample) == {"company", "partner", "notice", "invoices", "claim", "lang"}
     assert set(sample["company"]) == tc.COMPANY_KEYS
     assert set(sample["partner"]) == tc.PARTNER_KEYS
     assert set(sample["notice"]) == tc.NOTICE_KEYS
@@ -28,6 +29,13 @@ def test_sample_has_exactly_the_schema():
         assert set(line) == tc.INTEREST_LINE_KEYS
     for invoice in sample["invoices"]:
         assert set(invoice) == tc.INVOICE_KEYS
+    assert set(sample["claim"]) == tc.CLAIM_KEYS
+    assert sample["claim"]["rows"], "the sample states a claim"
+    for row in sample["claim"]["rows"]:
+        assert set(row) == tc.CLAIM_ROW_KEYS
+    for section in sample["claim"]["sections"]:
+        assert set(section) == tc.CLAIM_SECTION_KEYS
+    assert sample["claim"]["total"] == sample["notice"]["amount_total_due"]
 
 
 def test_make_context_returns_copies_and_two_letter_lang():
@@ -55,6 +63,17 @@ def test_make_context_refuses_other_keys(part, change, message):
     change(given[part])
     with pytest.raises(ValueError, match=message):
         tc.make_context(**given)
+
+
+def test_make_context_checks_the_claim():
+    given = parts()
+    claim = dict(given["claim"])
+    del claim["total"]
+    with pytest.raises(ValueError, match="claim: missing total"):
+        tc.make_context(**dict(given, claim=claim))
+    claim = dict(given["claim"], rows=[dict(given["claim"]["rows"][0], rate=1)])
+    with pytest.raises(ValueError, match="claim row: unknown rate"):
+        tc.make_context(**dict(given, claim=claim))
 
 
 def test_make_context_checks_lines_and_invoices():
