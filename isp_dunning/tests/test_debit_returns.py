@@ -148,8 +148,14 @@ class TestDebitReturns(DunningCommon):
         self.assertEqual(notice.return_charge_amount, 3.0)
         self.assertAlmostEqual(
             notice.amount_total_due,
-            1000.0 + notice.fee_amount + notice.interest_amount + 3.0,
+            # the whole claim: the earlier notice's open fee document too
+            1000.0
+            + notice.amount_earlier_charges
+            + notice.fee_amount
+            + notice.interest_amount
+            + 3.0,
         )
+        self.assertTrue(notice.amount_earlier_charges)
         lines = self.return_lines(notice)
         self.assertEqual(len(lines), 1)
         self.assertEqual(lines.name, f"Returned direct debit charge, invoice {invoice.name}")
