@@ -128,23 +128,3 @@ def _update_invoices(run, plans, move_data, levels):
     for vals, move_ids in groups.items():
         Move.browse(move_ids).write(dict(vals))
 
-
-def record_failed(run, partner_id, plan, reason):
-    """Leave a visible notice in error for a customer whose booking failed;
-    its invoices stay where they were and the next run tries again."""
-    for notice in plan.notices:
-        run.env["isp.dunning.notice"].with_context(tracking_disable=True).create(
-            {
-                "company_id": run.company_id.id,
-                "partner_id": partner_id,
-                "level_id": notice.level.id,
-                "date": notice.date,
-                "run_id": run.id,
-                "currency_id": notice.currency,
-                "move_ids": [Command.set([line.move_id for line in notice.lines])],
-                "amount_open": float(notice.amount_open),
-                "state": "error",
-                "channel": "email",
-                "error_message": reason,
-            }
-        )

@@ -612,4 +612,5 @@ class TestProvisioningActionRights(DunningCommon):
         run = self.dun(date(2025, 1, 8))
         self.assertFalse(self.business.ref)
         self.assertEqual(run.error_count, 1)
-        self.assertEqual(self.notices_of(self.business).state, "error")
+        self.assertIn("left to the next run", run.log)
+        self.assertFalse(self.Notice.search([("partner_id", "=", self.business.id)]))
