@@ -9,6 +9,7 @@ from odoo.exceptions import UserError
 from ..domain import rendering, template_context
 from ..domain.escalation import is_business
 from ..domain.money import to_decimal
+from ..services import cancellation
 
 NOTICE_STATES = [
     ("draft", "Draft"),
@@ -220,35 +221,12 @@ class IspDunningNotice(models.Model):
     # Actions
     # ------------------------------------------------------------------
     def action_cancel(self):
-        """Cancel notices that were not delivered yet; a fee document already
-        booked is reversed by a credit note, never changed."""
-        delivered = self.filtered(lambda n: n.state in ("sent", "printed"))
-        if delivered:
-            raise UserError(
-                self.env._(
-                    "Notices already sent or printed cannot be cancelled: %s",
-                    ", ".join(delivered.mapped("name")),
-                )
-            )
-        for notice in self.filtered(lambda n: n.state != "cancelled"):
-            fee_move = notice.fee_move_id
-            if (
-                fee_move
-                and fee_move.state == "posted"
-                and fee_move.payment_state
-                not in (
-                    "reversed",
-                    "paid",
-                    "in_payment",
-                )
-            ):
-                reversal = fee_move._reverse_moves(
-                    [{"ref": self.env._("Cancellation of dunning notice %s", notice.name)}],
-                    cancel=True,
-                )
-                notice.message_post(body=self.env._("Fee document reversed by %s.", reversal.name))
-            notice.state = "cancelled"
-        return True
+        """Cancel notices and undo them: the queued mail is cancelled (a sent
+        one is recorded), the fee document reversed by a reconciled credit
+        note, a portal block it caused lifted and the invoices returned to
+        their dunning state before the notice (services/cancellation.py).
+        A notice handed over to the collection agency cannot be cancelled."""
+        return cancellation.cancel(self)
 
     def action_retry(self):
         """Put failed notices back in the queue."""

@@ -504,7 +504,7 @@ class TestDunningRun(DunningCommon):
         not an error of the customer: nothing is recorded and the next run
         books it."""
         self.make_invoice(self.consumer, 10.0, date(2025, 1, 1))
-        invoice = self.make_invoice(self.business, 10.0, date(2025, 1, 1))
+        self.make_invoice(self.business, 10.0, date(2025, 1, 1))
         original = type(self.Run)._create_fee_moves
         bad = self.business
 
