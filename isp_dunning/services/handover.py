@@ -27,10 +27,15 @@ def claims(notice):
         "email": text(partner.email),
     }
     currency = notice.currency_id.name
+    charge_notices = charging_notices(notice)
+    with_document = charge_notices.filtered("fee_move_id")
+    # Charges without a fee document stay on the invoice's row; a fee
+    # document is a row of its own with the payments made on it.
     all_lines = notice.env["isp.dunning.notice.line"].search(
         [
             ("move_id", "in", notice.move_ids.ids),
             ("notice_id.state", "!=", "cancelled"),
+            ("notice_id", "not in", with_document.ids),
         ]
     )
     result = []
@@ -54,27 +59,61 @@ def claims(notice):
                 interest=sum(lines.mapped("interest_amount")),
             )
         )
-    fee_notices = notice.search(
+    for fee_notice in charge_notices:
+        document = fee_notice.fee_move_id
+        if document:
+            result.append(
+                collection.fee_document_claim(
+                    debtor,
+                    currency,
+                    number=document.name,
+                    document_date=document.invoice_date,
+                    due_date=document.invoice_date_due,
+                    fee=fee_notice.fee_amount,
+                    lump_sum=fee_notice.lump_sum_amount,
+                    interest=fee_notice.interest_amount,
+                    total=document.amount_total,
+                    residual=document.amount_residual,
+                )
+            )
+        elif fee_notice.fee_amount:
+            result.append(
+                collection.fee_claim(
+                    debtor,
+                    currency,
+                    number=fee_notice.name,
+                    notice_date=fee_notice.date,
+                    deadline=fee_notice.deadline_date,
+                    fee=fee_notice.fee_amount,
+                )
+            )
+    return result
+
+
+def charging_notices(notice):
+    """The live notices of the handed-over invoices that charged fees, lump
+    sums or interest, oldest first."""
+    notice.ensure_one()
+    return notice.search(
         [
-            ("partner_id", "=", partner.id),
+            ("partner_id", "=", notice.partner_id.id),
             ("state", "!=", "cancelled"),
-            ("fee_amount", ">", 0),
             ("move_ids", "in", notice.move_ids.ids),
+            "|",
+            "|",
+            ("fee_amount", ">", 0),
+            ("lump_sum_amount", ">", 0),
+            ("interest_amount", ">", 0),
         ],
         order="date, id",
     )
-    for fee_notice in fee_notices:
-        result.append(
-            collection.fee_claim(
-                debtor,
-                currency,
-                number=fee_notice.name,
-                notice_date=fee_notice.date,
-                deadline=fee_notice.deadline_date,
-                fee=fee_notice.fee_amount,
-            )
-        )
-    return result
+
+
+def fee_documents(notice):
+    """The posted, not reversed fee documents of the handed-over case."""
+    return charging_notices(notice).fee_move_id.filtered(
+        lambda m: m.state == "posted" and m.payment_state != "reversed"
+    )
 
 
 def history(notice):
@@ -103,11 +142,21 @@ def hand_over(notices):
     notices = notices.filtered(
         lambda n: (
             n.collection_handover
-            and n.level_id.collection_agency_id.email
             and not n.handover_mail_id
-            and n.state in ("to_send", "to_print")
+            and n.state not in ("draft", "cancelled")
         )
     )
+    without_address = notices.filtered(lambda n: not n.level_id.collection_agency_id.email)
+    for notice in without_address:
+        # Never lost: in error with the reason, and the next run tries again.
+        notice._set_error(
+            env._(
+                "The case could not be handed over: the collection agency %s has no "
+                "email address. Add it; the next run hands the case over.",
+                notice.level_id.collection_agency_id.display_name or env._("(none)"),
+            )
+        )
+    notices -= without_address
     if not notices:
         return
     summaries = notices._render_pdfs(HANDOVER_REPORT, notices)
@@ -167,9 +216,12 @@ def hand_over(notices):
     mails = env["mail.mail"].sudo().create(mail_vals)
     for notice, mail in zip(notices, mails, strict=True):
         notice.handover_mail_id = mail
-        notice.move_ids.filtered(lambda m: not m.dunning_handed_over).write(
-            {"dunning_handed_over": True, "dunning_handover_date": notice.date}
-        )
+        if notice.state == "error":
+            # A handover that failed before: the notice is delivered again.
+            notice.write({"state": notice._state_after_handover(), "error_message": False})
+        (notice.move_ids | fee_documents(notice)).filtered(
+            lambda m: not m.dunning_handed_over
+        ).write({"dunning_handed_over": True, "dunning_handover_date": notice.date})
         notice.message_post(
             body=env._("Case handed over to %s.", notice.level_id.collection_agency_id.name)
         )
