@@ -6,6 +6,7 @@ least the announcement period before, for an invoice that is still open.
 Businesses are not protected; a company can switch the guard off.
 """
 
+from datetime import timedelta
 from decimal import Decimal
 
 from .money import to_decimal
@@ -54,3 +55,13 @@ def undisputed_arrears(items, today):
         ):
             total += residual
     return total
+
+
+def announcement_counts(delivered_on, today, notice_days):
+    """Whether an announcement of the block counts on ``today``: it was
+    actually sent or printed (``delivered_on``, None while it waits in the
+    queue) at least ``notice_days`` days before. Its creation date does not
+    count: the customer learns of the block when the notice reaches them."""
+    if delivered_on is None:
+        return False
+    return delivered_on <= today - timedelta(days=notice_days)

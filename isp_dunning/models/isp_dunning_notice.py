@@ -93,6 +93,12 @@ class IspDunningNotice(models.Model):
         store=True,
         help="The customer invoice that books this notice's fees and interest.",
     )
+    delivered_date = fields.Date(
+        string="Delivered On",
+        readonly=True,
+        copy=False,
+        help="The day the notice was actually sent (its email) or printed (its letter).",
+    )
     error_message = fields.Text(readonly=True)
     portal_block_announced = fields.Boolean(readonly=True)
     portal_block_postponed = fields.Boolean(
@@ -244,8 +250,16 @@ class IspDunningNotice(models.Model):
         return True
 
     def action_mark_printed(self):
-        self.filtered(lambda n: n.state == "to_print").write({"state": "printed"})
+        printed = self.filtered(lambda n: n.state == "to_print")
+        printed.write({"state": "printed"})
+        printed._mark_delivered()
         return True
+
+    def _mark_delivered(self):
+        """Record the day the notices reached the customer (first delivery)."""
+        self.filtered(lambda n: not n.delivered_date).write(
+            {"delivered_date": fields.Date.context_today(self)}
+        )
 
     def action_view_fee_move(self):
         self.ensure_one()

@@ -154,6 +154,7 @@ class IspDunningNotice(models.Model):
                 if notice.state == "error" and notice._handover_pending():
                     # The customer has it; the notice stays in error until
                     # the handover is done.
+                    notice._mark_delivered()
                     continue
                 notice.write(
                     {
@@ -161,6 +162,7 @@ class IspDunningNotice(models.Model):
                         "error_message": False,
                     }
                 )
+                notice._mark_delivered()
             elif mail.state == "exception":
                 notice._set_error(
                     self.env._(
@@ -213,6 +215,7 @@ class IspDunningNotice(models.Model):
             }
         )
         letters.write({"state": "printed"})
+        letters._mark_delivered()
         for notice in letters:
             notice.message_post(body=self.env._("Letter printed for posting."))
         return {

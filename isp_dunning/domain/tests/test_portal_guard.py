@@ -2,7 +2,13 @@ from datetime import date, timedelta
 from decimal import Decimal as D
 
 import pytest
-from domain.portal_guard import BELOW_THRESHOLD, NOT_ANNOUNCED, block_guard, undisputed_arrears
+from domain.portal_guard import (
+    BELOW_THRESHOLD,
+    NOT_ANNOUNCED,
+    announcement_counts,
+    block_guard,
+    undisputed_arrears,
+)
 
 TODAY = date(2025, 3, 1)
 
@@ -57,3 +63,17 @@ def test_payments_and_credits_reduce_the_arrears_due_or_not():
     ]
     assert undisputed_arrears(items, TODAY) == D("74.50")
     assert undisputed_arrears([], TODAY) == D("0")
+
+
+def test_an_announcement_counts_from_its_delivery():
+    # Sent 14 days before: counts; 13 days: not yet.
+    assert announcement_counts(TODAY - timedelta(days=14), TODAY, 14)
+    assert announcement_counts(TODAY - timedelta(days=30), TODAY, 14)
+    assert not announcement_counts(TODAY - timedelta(days=13), TODAY, 14)
+    # Sent today with no announcement period required.
+    assert announcement_counts(TODAY, TODAY, 0)
+
+
+def test_an_announcement_waiting_in_the_queue_never_counts():
+    assert not announcement_counts(None, TODAY, 14)
+    assert not announcement_counts(None, TODAY, 0)
