@@ -123,6 +123,14 @@ def _restore_invoices(notice):
     Move = notice.env["account.move"].with_context(
         tracking_disable=True, skip_invoice_sync=True, check_move_validity=False
     )
+    if notice.line_ids.filtered(lambda line: not line.before_recorded):
+        # Booked by an earlier version, which did not store it.
+        notice.message_post(
+            body=notice.env._(
+                "The invoices' dunning state before this notice was not recorded when it "
+                "was booked: they keep their current level and dates."
+            )
+        )
     for line in notice.line_ids.filtered("before_recorded"):
         before = cancellation.InvoiceBefore(
             level_id=line.before_level_id.id or None,

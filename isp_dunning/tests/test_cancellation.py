@@ -195,3 +195,16 @@ class TestNoticeCancellation(DunningCommon):
         self.dun(D4 + timedelta(days=1))
         self.assertTrue(self.cancelled.dunning_portal_blocked)
         self.assertEqual(invoice.dunning_level_id, self.level_4)
+
+    def test_a_notice_booked_without_the_state_before_keeps_the_invoices(self):
+        invoice = self.make_invoice(self.cancelled, 150.0, DUE)
+        self.dun(D1)
+        self.dun(D2)
+        notice = self.notices_of(self.cancelled)[-1]
+        # As booked by a version that did not store the state before it.
+        notice.line_ids.before_recorded = False
+        notice.action_cancel()
+        self.assertEqual(notice.state, "cancelled")
+        self.assertEqual(notice.fee_move_id.payment_state, "reversed")
+        self.assertEqual(invoice.dunning_level_id, self.level_2)
+        self.assertIn("was not recorded", " ".join(notice.message_ids.mapped("body")))
