@@ -201,3 +201,34 @@ def credit_claim(debtor, currency, *, refund, number, document_date, amount):
         currency=currency,
         **debtor,
     )
+
+
+def fee_document_claim(
+    debtor,
+    currency,
+    *,
+    number,
+    document_date,
+    due_date,
+    fee,
+    lump_sum,
+    interest,
+    total,
+    residual,
+):
+    """The claim of one fee document (the fees, lump sums and interest one
+    notice charged, booked as a customer invoice) with what was paid on it."""
+    return Claim(
+        kind=FEE,
+        number=number,
+        invoice_date=document_date,
+        due_date=due_date,
+        default_date=None,
+        principal=Decimal("0"),
+        fees=to_decimal(fee),
+        lump_sum=to_decimal(lump_sum),
+        interest=to_decimal(interest),
+        payments=to_decimal(total) - to_decimal(residual),
+        currency=currency,
+        **debtor,
+    )

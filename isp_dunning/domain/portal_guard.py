@@ -6,6 +6,7 @@ least the announcement period before, for an invoice that is still open.
 Businesses are not protected; a company can switch the guard off.
 """
 
+from datetime import timedelta
 from decimal import Decimal
 
 from .money import to_decimal
@@ -86,3 +87,13 @@ def keeps_blocked(level_sequence, first_blocking, paused_until, today, settled):
     if paused_until is not None and paused_until >= today:
         return False
     return level_sequence >= first_blocking
+
+
+def announcement_counts(delivered_on, today, notice_days):
+    """Whether an announcement of the block counts on ``today``: it was
+    actually sent or printed (``delivered_on``, None while it waits in the
+    queue) at least ``notice_days`` days before. Its creation date does not
+    count: the customer learns of the block when the notice reaches them."""
+    if delivered_on is None:
+        return False
+    return delivered_on <= today - timedelta(days=notice_days)

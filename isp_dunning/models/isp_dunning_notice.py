@@ -10,6 +10,7 @@ from ..domain import claim as claim_rules
 from ..domain import rendering, template_context
 from ..domain.escalation import is_business
 from ..domain.money import to_decimal
+from ..services import cancellation
 
 NOTICE_STATES = [
     ("draft", "Draft"),
@@ -117,6 +118,12 @@ class IspDunningNotice(models.Model):
         compute="_compute_fee_move_id",
         store=True,
         help="The customer invoice that books this notice's fees and interest.",
+    )
+    delivered_date = fields.Date(
+        string="Delivered On",
+        readonly=True,
+        copy=False,
+        help="The day the notice was actually sent (its email) or printed (its letter).",
     )
     error_message = fields.Text(readonly=True)
     portal_block_announced = fields.Boolean(readonly=True)
@@ -265,35 +272,12 @@ class IspDunningNotice(models.Model):
     # Actions
     # ------------------------------------------------------------------
     def action_cancel(self):
-        """Cancel notices that were not delivered yet; a fee document already
-        booked is reversed by a credit note, never changed."""
-        delivered = self.filtered(lambda n: n.state in ("sent", "printed"))
-        if delivered:
-            raise UserError(
-                self.env._(
-                    "Notices already sent or printed cannot be cancelled: %s",
-                    ", ".join(delivered.mapped("name")),
-                )
-            )
-        for notice in self.filtered(lambda n: n.state != "cancelled"):
-            fee_move = notice.fee_move_id
-            if (
-                fee_move
-                and fee_move.state == "posted"
-                and fee_move.payment_state
-                not in (
-                    "reversed",
-                    "paid",
-                    "in_payment",
-                )
-            ):
-                reversal = fee_move._reverse_moves(
-                    [{"ref": self.env._("Cancellation of dunning notice %s", notice.name)}],
-                    cancel=True,
-                )
-                notice.message_post(body=self.env._("Fee document reversed by %s.", reversal.name))
-            notice.state = "cancelled"
-        return True
+        """Cancel notices and undo them: the queued mail is cancelled (a sent
+        one is recorded), the fee document reversed by a reconciled credit
+        note, a portal block it caused lifted and the invoices returned to
+        their dunning state before the notice (services/cancellation.py).
+        A notice handed over to the collection agency cannot be cancelled."""
+        return cancellation.cancel(self)
 
     def action_retry(self):
         """Put failed notices back in the queue."""
@@ -311,7 +295,9 @@ class IspDunningNotice(models.Model):
         return True
 
     def action_mark_printed(self):
-        self.filtered(lambda n: n.state == "to_print").write({"state": "printed"})
+        printed = self.filtered(lambda n: n.state == "to_print")
+        printed.write({"state": "printed"})
+        printed._mark_delivered()
         return True
 
     def action_register_payment(self):
@@ -325,6 +311,12 @@ class IspDunningNotice(models.Model):
         )
         action["context"] = {"default_notice_id": self.id}
         return action
+
+    def _mark_delivered(self):
+        """Record the day the notices reached the customer (first delivery)."""
+        self.filtered(lambda n: not n.delivered_date).write(
+            {"delivered_date": fields.Date.context_today(self)}
+        )
 
     def action_view_fee_move(self):
         self.ensure_one()

@@ -29,12 +29,20 @@ class IspDunningNotice(models.Model):
             [
                 ("company_id", "=", company.id),
                 "|",
+                "|",
                 "&",
                 ("state", "=", "to_send"),
                 ("mail_id", "=", False),
                 "&",
                 ("state", "=", "to_print"),
                 ("letter_attachment_id", "=", False),
+                # A handover that failed (e.g. the agency had no email
+                # address): the notice waits in error for it.
+                "&",
+                "&",
+                ("level_id.collection_handover", "=", True),
+                ("handover_mail_id", "=", False),
+                ("state", "=", "error"),
             ]
         )
 
@@ -42,7 +50,11 @@ class IspDunningNotice(models.Model):
         """Render, queue the emails, produce the letters and hand over
         collection cases. One failing notice goes to ``error``; the others
         are delivered."""
-        notices = self.filtered(lambda n: n.state in ("to_send", "to_print"))
+        notices = self.filtered(
+            lambda n: (
+                n.state in ("to_send", "to_print") or (n.state == "error" and n._handover_pending())
+            )
+        )
         if not notices:
             return
         rendered = notices._render_and_store()
@@ -139,12 +151,18 @@ class IspDunningNotice(models.Model):
                 mail.write({"state": "outgoing"})
                 continue
             if mail.state == "sent" and mail == notice.mail_id:
+                if notice.state == "error" and notice._handover_pending():
+                    # The customer has it; the notice stays in error until
+                    # the handover is done.
+                    notice._mark_delivered()
+                    continue
                 notice.write(
                     {
                         "state": "to_print" if notice.channel == "email_letter" else "sent",
                         "error_message": False,
                     }
                 )
+                notice._mark_delivered()
             elif mail.state == "exception":
                 notice._set_error(
                     self.env._(
@@ -152,6 +170,20 @@ class IspDunningNotice(models.Model):
                         mail.failure_reason or failure or self.env._("unknown reason"),
                     )
                 )
+
+    def _handover_pending(self):
+        self.ensure_one()
+        return bool(self.collection_handover and not self.handover_mail_id)
+
+    def _state_after_handover(self):
+        """The state of a notice whose failed handover succeeded: what its
+        customer delivery reached (letters are printed only after it)."""
+        self.ensure_one()
+        if self.channel == "letter":
+            return "to_print"
+        if self.mail_id.sudo().state == "sent":
+            return "to_print" if self.channel == "email_letter" else "sent"
+        return "to_send"
 
     # ------------------------------------------------------------------
     # PDFs, rendered in batches (services/report_pdf.py)
@@ -183,6 +215,7 @@ class IspDunningNotice(models.Model):
             }
         )
         letters.write({"state": "printed"})
+        letters._mark_delivered()
         for notice in letters:
             notice.message_post(body=self.env._("Letter printed for posting."))
         return {

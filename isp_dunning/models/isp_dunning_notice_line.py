@@ -31,3 +31,15 @@ class IspDunningNoticeLine(models.Model):
     interest_days = fields.Integer()
     interest_detail = fields.Char(help="Days and annual rates of each period.")
     interest_amount = fields.Monetary(string="Interest")
+
+    # The invoice's dunning state before this notice, so that cancelling the
+    # notice can return the invoice to it (domain.cancellation).
+    before_recorded = fields.Boolean()
+    before_level_id = fields.Many2one("isp.dunning.level", string="Level Before")
+    before_first_date = fields.Date(string="First Reminder Before")
+    before_last_date = fields.Date(string="Last Reminder Before")
+    before_next_date = fields.Date(string="Next Reminder Before")
+    before_interest_until = fields.Date(string="Interest Charged Until Before")
+    before_lump_sum_charged = fields.Boolean(string="Lump Sum Charged Before")
+    before_handed_over = fields.Boolean(string="Handed Over Before")
+    before_handover_date = fields.Date(string="Handover Date Before")

@@ -357,9 +357,10 @@ class IspDunningRun(models.Model):
                     # customer of another company): nothing is recorded.
                     conflicts[partner_id] = reason
                     continue
+                # Nothing is recorded: no notice takes the customer's slot of
+                # the day, and the next run books the customer again.
                 stats["errors"] += 1
-                log.append(self._customer_log_line(partner_id, reason))
-                booking.record_failed(self, partner_id, plan, reason)
+                log.append(self._customer_log_line(partner_id, reason, postponed=True))
         return notices
 
     def _book(self, plans, move_data, context, stats):

@@ -18,6 +18,7 @@ MOVE_FIELDS = [
     "dunning_lump_sum_charged",
     "dunning_blocked_until",
     "dunning_handed_over",
+    "dunning_handover_date",
     "dunning_fee_notice_id",
     "dunning_returns_pending",
     "payment_state",

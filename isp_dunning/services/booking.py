@@ -22,7 +22,7 @@ def book(run, plans, move_data, context, stats):
             level = levels.browse(notice.level.id)
             email = emails.get(partner_id)
             channel = channels.choose_channel(level.send_email, level.send_letter, email)
-            notice_vals.append(_notice_vals(run, notice, channel, email))
+            notice_vals.append(_notice_vals(run, notice, channel, email, move_data))
             notice_plans.append(notice)
     Notice = run.env["isp.dunning.notice"].with_context(
         tracking_disable=True, mail_create_nolog=True
@@ -37,10 +37,11 @@ def book(run, plans, move_data, context, stats):
     return notices
 
 
-def _notice_vals(run, notice, channel, email):
+def _notice_vals(run, notice, channel, email, move_data):
     currency_id = notice.currency
     lines = []
     for line in notice.lines:
+        before = move_data.get(line.move_id) or {}
         lines.append(
             Command.create(
                 {
@@ -56,6 +57,7 @@ def _notice_vals(run, notice, channel, email):
                     "interest_days": line.interest_days,
                     "interest_detail": planning.describe_instalments(line.instalments),
                     "interest_amount": float(line.interest_amount),
+                    **_before_vals(before),
                 }
             )
         )
@@ -82,6 +84,23 @@ def _notice_vals(run, notice, channel, email):
         "email_to": email if channel != channels.LETTER else False,
         "state": channels.initial_state(channel),
         "portal_block_announced": notice.level.announce_portal_block,
+    }
+
+
+def _before_vals(data):
+    """The invoice's stored dunning state before the notice, for its line."""
+    if not data:
+        return {}
+    return {
+        "before_recorded": True,
+        "before_level_id": data["dunning_level_id"] or False,
+        "before_first_date": data["dunning_first_date"] or False,
+        "before_last_date": data["dunning_last_date"] or False,
+        "before_next_date": data["dunning_next_date"] or False,
+        "before_interest_until": data["dunning_interest_until"] or False,
+        "before_lump_sum_charged": bool(data["dunning_lump_sum_charged"]),
+        "before_handed_over": bool(data["dunning_handed_over"]),
+        "before_handover_date": data["dunning_handover_date"] or False,
     }
 
 
@@ -140,24 +159,3 @@ def _update_invoices(run, plans, move_data, levels):
     )
     for vals, move_ids in groups.items():
         Move.browse(move_ids).write(dict(vals))
-
-
-def record_failed(run, partner_id, plan, reason):
-    """Leave a visible notice in error for a customer whose booking failed;
-    its invoices stay where they were and the next run tries again."""
-    for notice in plan.notices:
-        run.env["isp.dunning.notice"].with_context(tracking_disable=True).create(
-            {
-                "company_id": run.company_id.id,
-                "partner_id": partner_id,
-                "level_id": notice.level.id,
-                "date": notice.date,
-                "run_id": run.id,
-                "currency_id": notice.currency,
-                "move_ids": [Command.set([line.move_id for line in notice.lines])],
-                "amount_open": float(notice.amount_open),
-                "state": "error",
-                "channel": "email",
-                "error_message": reason,
-            }
-        )

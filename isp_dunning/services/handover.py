@@ -104,6 +104,32 @@ def claims(notice):
     return result
 
 
+def charging_notices(notice):
+    """The live notices of the handed-over invoices that charged fees, lump
+    sums or interest, oldest first."""
+    notice.ensure_one()
+    return notice.search(
+        [
+            ("partner_id", "=", notice.partner_id.id),
+            ("state", "!=", "cancelled"),
+            ("move_ids", "in", notice.move_ids.ids),
+            "|",
+            "|",
+            ("fee_amount", ">", 0),
+            ("lump_sum_amount", ">", 0),
+            ("interest_amount", ">", 0),
+        ],
+        order="date, id",
+    )
+
+
+def fee_documents(notice):
+    """The posted, not reversed fee documents of the handed-over case."""
+    return charging_notices(notice).fee_move_id.filtered(
+        lambda m: m.state == "posted" and m.payment_state != "reversed"
+    )
+
+
 def history(notice):
     """All notices of the handed-over invoices, oldest first."""
     notice.ensure_one()
@@ -130,11 +156,21 @@ def hand_over(notices):
     notices = notices.filtered(
         lambda n: (
             n.collection_handover
-            and n.level_id.collection_agency_id.email
             and not n.handover_mail_id
-            and n.state in ("to_send", "to_print")
+            and n.state not in ("draft", "cancelled")
         )
     )
+    without_address = notices.filtered(lambda n: not n.level_id.collection_agency_id.email)
+    for notice in without_address:
+        # Never lost: in error with the reason, and the next run tries again.
+        notice._set_error(
+            env._(
+                "The case could not be handed over: the collection agency %s has no "
+                "email address. Add it; the next run hands the case over.",
+                notice.level_id.collection_agency_id.display_name or env._("(none)"),
+            )
+        )
+    notices -= without_address
     if not notices:
         return
     summaries = notices._render_pdfs(HANDOVER_REPORT, notices)
@@ -194,9 +230,12 @@ def hand_over(notices):
     mails = env["mail.mail"].sudo().create(mail_vals)
     for notice, mail in zip(notices, mails, strict=True):
         notice.handover_mail_id = mail
-        notice.move_ids.filtered(lambda m: not m.dunning_handed_over).write(
-            {"dunning_handed_over": True, "dunning_handover_date": notice.date}
-        )
+        if notice.state == "error":
+            # A handover that failed before: the notice is delivered again.
+            notice.write({"state": notice._state_after_handover(), "error_message": False})
+        (notice.move_ids | fee_documents(notice)).filtered(
+            lambda m: not m.dunning_handed_over
+        ).write({"dunning_handed_over": True, "dunning_handover_date": notice.date})
         notice.message_post(
             body=env._("Case handed over to %s.", notice.level_id.collection_agency_id.name)
         )

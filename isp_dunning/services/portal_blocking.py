@@ -3,7 +3,6 @@ and the data of the § 61 TKG consumer guard, a fixed number of queries for
 any number of customers. The rules themselves are in ``domain.portal_guard``."""
 
 from collections import defaultdict
-from datetime import timedelta
 
 from odoo.tools import format_amount
 
@@ -141,7 +140,8 @@ def announced_partner_ids(partners, company, date):
     """The ids of these customers for which a notice announced the block
     at least the announcement period before ``date``, for an invoice that
     is still open (the announcement of an earlier, settled case does not
-    count); two searches."""
+    count); two searches. An announcement counts from the day it was sent or
+    printed, not from its creation (``domain.portal_guard``)."""
     env = partners.env
     open_moves = (
         env["account.move"]
@@ -171,14 +171,17 @@ def announced_partner_ids(partners, company, date):
                 ("company_id", "=", company.id),
                 ("portal_block_announced", "=", True),
                 ("state", "not in", ("cancelled", "error")),
-                ("date", "<=", date - timedelta(days=company.dunning_block_notice_days)),
+                ("delivered_date", "!=", False),
                 ("move_ids", "in", open_moves.ids),
             ],
-            ["partner_id", "move_ids"],
+            ["partner_id", "move_ids", "delivered_date"],
         )
     )
     return {
         notice.partner_id.id
         for notice in notices
-        if open_by_partner[notice.partner_id.id].intersection(notice.move_ids.ids)
+        if portal_guard.announcement_counts(
+            notice.delivered_date, date, company.dunning_block_notice_days
+        )
+        and open_by_partner[notice.partner_id.id].intersection(notice.move_ids.ids)
     }

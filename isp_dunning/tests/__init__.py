@@ -2,6 +2,7 @@ from . import (
     test_access,
     test_access_matrix,
     test_bad_input,
+    test_cancellation,
     test_charge_accounts,
     test_claim,
     test_configuration,

@@ -361,13 +361,10 @@ class TestBadInput(DunningCommon):
         with patch.object(type(self.Notice), "_merged_letters_pdf", lambda self: b"%PDF-1.4"):
             letter.action_print_letters()
         self.assertEqual(letter.state, "printed")
-        for notice in (email, letter):
-            with self.subTest(state=notice.state):
-                with self.assertRaisesRegex(
-                    UserError, f"already sent or printed cannot be cancelled: {notice.name}"
-                ):
-                    notice.action_cancel()
-        self.assertEqual((email.state, letter.state), ("sent", "printed"))
+        # Delivered notices can still be cancelled (test_cancellation), but
+        # never deleted.
+        with self.assertRaisesRegex(UserError, "Only draft or cancelled notices can be deleted"):
+            letter.unlink()
 
         # Nothing is waiting to be printed: nothing to print, nothing changes.
         self.assertFalse((email | letter).action_print_letters())

@@ -212,6 +212,73 @@ class TestDelivery(DunningCommon):
         self.assertTrue(invoice.dunning_handed_over)
         self.assertEqual(self.dun(date(2025, 3, 1)).notice_count, 0)
 
+    def claims_rows(self, notice):
+        mail = notice.handover_mail_id
+        csv_file = mail.attachment_ids.filtered(lambda a: a.name.endswith(".csv"))
+        return list(csv.reader(io.StringIO(csv_file.raw.decode("utf-8-sig")), delimiter=";"))
+
+    def test_handover_csv_lists_fee_documents_and_their_payments(self):
+        self.level_3.write({"collection_handover": True, "collection_agency_id": self.agency.id})
+        invoice = self.make_invoice(self.business, 100.0, date(2025, 1, 1))
+        self.dun(date(2025, 1, 8))
+        self.dun(date(2025, 1, 22))
+        earlier = self.notices_of(self.business)[1]
+        earlier_document = earlier.fee_move_id
+        self.assertTrue(earlier_document)
+        self.pay(earlier_document, 1.0, date(2025, 1, 25))
+        self.dun(date(2025, 2, 5))
+        notice = self.notices_of(self.business)[2]
+        self.assertEqual(notice.level_id, self.level_3)
+        rows = self.claims_rows(notice)
+        by_number = {row[8]: row for row in rows[1:]}
+        self.assertEqual(
+            set(by_number), {invoice.name, earlier_document.name, notice.fee_move_id.name}
+        )
+        earlier_row = by_number[earlier_document.name]
+        self.assertEqual(earlier_row[0], "Mahngebühr")
+        self.assertEqual(earlier_row[13], "1,50")  # fee
+        self.assertEqual(earlier_row[16], "1,00")  # paid on the fee document
+        self.assertEqual(float(earlier_row[17].replace(",", ".")), earlier_document.amount_residual)
+        own_row = by_number[notice.fee_move_id.name]
+        self.assertEqual(own_row[14], "40,00")  # the business lump sum
+        self.assertEqual(float(own_row[17].replace(",", ".")), notice.fee_move_id.amount_total)
+        # The invoice's row carries its principal only: its charges are on
+        # the fee documents' rows.
+        self.assertEqual(by_number[invoice.name][14:16], ["0,00", "0,00"])
+        # The fee documents are handed over with the invoice.
+        for move in (invoice, earlier_document, notice.fee_move_id):
+            self.assertTrue(move.dunning_handed_over, move.name)
+            self.assertEqual(move.dunning_handover_date, date(2025, 2, 5))
+
+    def test_handover_without_agency_address_waits_in_error_and_is_retried(self):
+        self.level_2.write({"collection_handover": True, "collection_agency_id": self.agency.id})
+        invoice = self.make_invoice(self.consumer, 100.0, date(2025, 1, 1))
+        self.dun(date(2025, 1, 8))
+        # The agency loses its address after the level was saved.
+        self.agency.email = False
+        self.dun(date(2025, 1, 22))
+        notice = self.notices_of(self.consumer)[1:]
+        self.assertEqual(notice.state, "error")
+        self.assertIn("Inkasso Test GmbH has no email address", notice.error_message)
+        self.assertFalse(notice.handover_mail_id)
+        # The customer's own email is not held back.
+        self.assertTrue(notice.mail_id)
+        # Still no address: the next run tries again and leaves it in error.
+        self.dun(date(2025, 1, 23))
+        self.assertEqual(notice.state, "error")
+        self.assertFalse(notice.handover_mail_id)
+        # With the address back, the next run hands the case over.
+        self.agency.email = "cases@inkasso.example"
+        self.dun(date(2025, 1, 24))
+        self.assertTrue(notice.handover_mail_id)
+        self.assertEqual(
+            notice.handover_mail_id.email_to, '"Inkasso Test GmbH" <cases@inkasso.example>'
+        )
+        self.assertEqual(notice.state, "to_send")
+        self.assertFalse(notice.error_message)
+        self.assertTrue(invoice.dunning_handed_over)
+        self.assertEqual(len(self.notices_of(self.consumer)), 2)
+
     def test_collection_handover_in_agency_language(self):
         self.env["res.lang"]._activate_lang("de_DE")
         self.env["ir.module.module"]._load_module_terms(["isp_dunning"], ["de_DE"], overwrite=True)

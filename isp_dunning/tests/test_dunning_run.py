@@ -255,7 +255,7 @@ class TestDunningRun(DunningCommon):
 
     def test_one_bad_customer_does_not_stop_the_run(self):
         self.make_invoice(self.consumer, 10.0, date(2025, 1, 1))
-        self.make_invoice(self.business, 10.0, date(2025, 1, 1))
+        invoice = self.make_invoice(self.business, 10.0, date(2025, 1, 1))
         original = type(self.Run)._create_fee_moves
         bad = self.business
 
@@ -268,10 +268,20 @@ class TestDunningRun(DunningCommon):
             run = self.dun(date(2025, 1, 8))
         self.assertEqual(run.error_count, 1)
         self.assertIn("Firma GmbH", run.log)
+        self.assertIn("journal archived", run.log)
+        self.assertIn("left to the next run", run.log)
         self.assertEqual(self.notices_of(self.consumer).state, "to_send")
-        failed = self.notices_of(self.business)
-        self.assertEqual(failed.state, "error")
-        self.assertIn("journal archived", failed.error_message)
+        # No notice (not even one in error) takes the customer's slot of the
+        # day: nothing can be retried into sending without its booking.
+        self.assertFalse(self.Notice.search([("partner_id", "=", bad.id)]))
+        self.assertFalse(invoice.dunning_level_id)
+        # The next run (the same day) books the customer completely.
+        rerun = self.dun(date(2025, 1, 8))
+        self.assertEqual(rerun.error_count, 0)
+        booked = self.notices_of(self.business)
+        self.assertEqual(booked.state, "to_send")
+        self.assertEqual(booked.level_id, self.level_1)
+        self.assertEqual(invoice.dunning_level_id, self.level_1)
 
     def test_handover_level_ends_automatic_dunning(self):
         self.level_4.write({"collection_handover": True, "collection_agency_id": self.agency.id})

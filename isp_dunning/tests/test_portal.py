@@ -1,5 +1,7 @@
 from datetime import date, timedelta
 
+from freezegun import freeze_time
+
 from odoo import http
 from odoo.exceptions import AccessDenied, AccessError, ValidationError
 from odoo.fields import Command
@@ -55,11 +57,25 @@ class TestPortalBlocking(DunningCommon):
         cls.company.dunning_action_user_id = cls.provisioning
 
     def escalate(self, partner, amount, steps=LADDER_DAYS):
-        """An invoice due on DUE, dunned on each ladder day."""
+        """An invoice due on DUE, dunned on each ladder day; the mail queue
+        sends each day's notices on their day."""
         invoice = self.make_invoice(partner, amount, DUE)
         for days in steps:
-            self.dun(DUE + timedelta(days=days))
+            day = DUE + timedelta(days=days)
+            self.dun(day)
+            self.send_mails(day)
         return invoice
+
+    def send_mails(self, day):
+        """Send the queued dunning emails as the mail queue would on ``day``
+        (the consumer guard counts an announcement from its delivery)."""
+        mails = (
+            self.env["mail.mail"]
+            .sudo()
+            .search([("dunning_notice_id", "!=", False), ("state", "=", "outgoing")])
+        )
+        with freeze_time(day):
+            mails.send()
 
     def messages(self, record):
         return " | ".join(record.message_ids.mapped("body"))
@@ -172,6 +188,53 @@ class TestPortalBlocking(DunningCommon):
         self.dun(DUE + timedelta(days=55))
         self.assertTrue(self.consumer_user.dunning_blocked)
         self.assertTrue(notice.portal_block)
+
+    def test_announcement_waiting_in_the_queue_does_not_count(self):
+        invoice = self.make_invoice(self.consumer, 200.0, DUE)
+        for days in LADDER_DAYS:
+            self.dun(DUE + timedelta(days=days))  # the mail queue never ran
+        announcement = self.notices_of(self.consumer)[2]
+        self.assertTrue(announcement.portal_block_announced)
+        self.assertFalse(announcement.delivered_date)
+        notice = self.notices_of(self.consumer)[-1]
+        self.assertEqual(notice.level_id, self.level_4)
+        self.assertTrue(notice.portal_block_postponed)
+        self.assertIn("announced", notice.portal_block_note)
+        self.assertFalse(self.consumer_user.dunning_blocked)
+        self.assertEqual(invoice.dunning_level_id, self.level_4)
+
+    def test_announcement_counts_from_the_day_it_was_sent(self):
+        self.make_invoice(self.consumer, 200.0, DUE)
+        for days in LADDER_DAYS[:3]:
+            self.dun(DUE + timedelta(days=days))
+        announcement = self.notices_of(self.consumer)[2]
+        # Created on day 35, sent only on day 40 (e.g. the mail server was down).
+        self.send_mails(DUE + timedelta(days=40))
+        self.assertEqual(announcement.state, "sent")
+        self.assertEqual(announcement.delivered_date, DUE + timedelta(days=40))
+        self.dun(DUE + timedelta(days=49))
+        notice = self.notices_of(self.consumer)[-1]
+        self.assertTrue(notice.portal_block_postponed, "14 days after creation, 9 after sending")
+        self.dun(DUE + timedelta(days=53))
+        self.assertFalse(self.consumer_user.dunning_blocked)
+        self.dun(DUE + timedelta(days=54))
+        self.assertTrue(self.consumer_user.dunning_blocked, "14 days after sending")
+        self.assertTrue(notice.portal_block)
+
+    def test_printed_announcement_counts_from_the_day_it_was_printed(self):
+        self.consumer.email = False  # letters only
+        self.make_invoice(self.consumer, 200.0, DUE)
+        for days in LADDER_DAYS[:3]:
+            self.dun(DUE + timedelta(days=days))
+        announcement = self.notices_of(self.consumer)[2]
+        self.assertEqual(announcement.state, "to_print")
+        with freeze_time(DUE + timedelta(days=36)):
+            announcement.action_mark_printed()
+        self.assertEqual(announcement.delivered_date, DUE + timedelta(days=36))
+        self.dun(DUE + timedelta(days=49))
+        self.assertFalse(self.consumer_user.dunning_blocked)
+        self.dun(DUE + timedelta(days=50))
+        self.assertTrue(self.consumer_user.dunning_blocked)
 
     def test_consumer_guard_ignores_disputed_invoices(self):
         disputed = self.make_invoice(self.consumer, 60.0, DUE)
@@ -612,4 +675,5 @@ class TestProvisioningActionRights(DunningCommon):
         run = self.dun(date(2025, 1, 8))
         self.assertFalse(self.business.ref)
         self.assertEqual(run.error_count, 1)
-        self.assertEqual(self.notices_of(self.business).state, "error")
+        self.assertIn("left to the next run", run.log)
+        self.assertFalse(self.Notice.search([("partner_id", "=", self.business.id)]))

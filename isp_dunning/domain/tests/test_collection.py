@@ -161,3 +161,42 @@ def test_statement_amounts_of_an_empty_statement():
         {"principal": {}, "earlier_charges": {}, "credits": {}},
         {},
     )
+
+
+def test_fee_document_claim_with_a_payment_on_it():
+    claim = collection.fee_document_claim(
+        DEBTOR,
+        "EUR",
+        number="RE/2025/00009",
+        document_date=date(2025, 2, 5),
+        due_date=date(2025, 2, 15),
+        fee=1.5,
+        lump_sum=40.0,
+        interest=0.87,
+        total=42.37,
+        residual=12.37,
+    )
+    assert claim.kind == collection.FEE
+    assert (claim.fees, claim.lump_sum, claim.interest) == (D("1.50"), D("40.00"), D("0.87"))
+    assert claim.principal == D("0")
+    assert claim.payments == D("30.00")
+    assert claim.open_amount == D("12.37")
+    text = collection.claims_csv([claim])
+    assert "RE/2025/00009;05.02.2025;15.02.2025;;0,00;1,50;40,00;0,87;30,00;12,37;EUR" in text
+
+
+def test_unpaid_fee_document_claims_its_total():
+    claim = collection.fee_document_claim(
+        DEBTOR,
+        "EUR",
+        number="RE/2025/00010",
+        document_date=date(2025, 2, 5),
+        due_date=None,
+        fee=1.5,
+        lump_sum=0,
+        interest=0,
+        total=1.5,
+        residual=1.5,
+    )
+    assert claim.payments == D("0.00")
+    assert claim.open_amount == D("1.50")

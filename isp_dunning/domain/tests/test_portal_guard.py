@@ -7,6 +7,7 @@ from domain.portal_guard import (
     BLOCK,
     NOT_ANNOUNCED,
     POSTPONE,
+    announcement_counts,
     block_guard,
     first_blocking_sequence,
     keeps_blocked,
@@ -101,3 +102,17 @@ def test_keeps_blocked(level, paused_until, settled, expected):
 
 def test_nothing_keeps_a_block_without_blocking_levels():
     assert keeps_blocked(40, None, None, TODAY, False) is False
+
+
+def test_an_announcement_counts_from_its_delivery():
+    # Sent 14 days before: counts; 13 days: not yet.
+    assert announcement_counts(TODAY - timedelta(days=14), TODAY, 14)
+    assert announcement_counts(TODAY - timedelta(days=30), TODAY, 14)
+    assert not announcement_counts(TODAY - timedelta(days=13), TODAY, 14)
+    # Sent today with no announcement period required.
+    assert announcement_counts(TODAY, TODAY, 0)
+
+
+def test_an_announcement_waiting_in_the_queue_never_counts():
+    assert not announcement_counts(None, TODAY, 14)
+    assert not announcement_counts(None, TODAY, 0)
