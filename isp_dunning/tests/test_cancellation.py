@@ -57,7 +57,9 @@ class TestNoticeCancellation(DunningCommon):
             self.dun(day)
         notice = self.notices_of(self.cancelled).filtered(lambda n: n.date == D3)
         self.assertEqual(notice.level_id, self.level_3)
-        self.assertTrue(notice.lump_sum_amount and notice.interest_amount and notice.fee_amount)
+        # Lump sum and interest charged; the level's fee is credited against
+        # the lump sum (§ 288 (5) S. 3 BGB).
+        self.assertTrue(notice.lump_sum_amount and notice.interest_amount and notice.fee_credited)
         fee_move = notice.fee_move_id
         self.assertEqual(fee_move.state, "posted")
         mail = notice.mail_id
