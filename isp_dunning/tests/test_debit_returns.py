@@ -146,9 +146,13 @@ class TestDebitReturns(DunningCommon):
         self.dun(day(40))
         notice = self.notices_of(self.consumer)[-1]
         self.assertEqual(notice.return_charge_amount, 3.0)
+        # The claim also states the first notice's fee document, still open.
+        earlier = self.notices_of(self.consumer)[1].fee_move_id
+        self.assertTrue(earlier.amount_residual)
+        self.assertAlmostEqual(notice.amount_earlier_charges, earlier.amount_residual)
         self.assertAlmostEqual(
             notice.amount_total_due,
-            1000.0 + notice.fee_amount + notice.interest_amount + 3.0,
+            1000.0 + earlier.amount_residual + notice.fee_amount + notice.interest_amount + 3.0,
         )
         lines = self.return_lines(notice)
         self.assertEqual(len(lines), 1)
