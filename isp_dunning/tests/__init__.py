@@ -16,5 +16,6 @@ from . import (
     test_reliability,
     test_run_costs,
     test_tour,
+    test_walkthrough,
     test_wording,
 )

@@ -146,6 +146,10 @@ class TestDebitReturns(DunningCommon):
         self.dun(day(40))
         notice = self.notices_of(self.consumer)[-1]
         self.assertEqual(notice.return_charge_amount, 3.0)
+        # The claim also states the first notice's fee document, still open.
+        earlier = self.notices_of(self.consumer)[1].fee_move_id
+        self.assertTrue(earlier.amount_residual)
+        self.assertAlmostEqual(notice.amount_earlier_charges, earlier.amount_residual)
         self.assertAlmostEqual(
             notice.amount_total_due,
             # the whole claim: the earlier notice's open fee document too
