@@ -81,20 +81,7 @@ class IspDunningPreviewWizard(models.TransientModel):
         Notice = self.env["isp.dunning.notice"]
         currency = company.currency_id
         lines = []
-        amounts = dict.fromkeys(
-            (
-                "amount_open",
-                "fee_amount",
-                "lump_sum_amount",
-                "interest_amount",
-                "return_charge_amount",
-                "amount_earlier_charges",
-                "amount_credits",
-                "fee_credited",
-                "amount_total_due",
-            ),
-            0.0,
-        )
+        amounts = dict.fromkeys(template_context.MONEY_KEYS, 0.0)
         statement = None
         if plan.notices:
             notice = plan.notices[0]
