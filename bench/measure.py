@@ -27,6 +27,7 @@ otherwise only the queueing is measured.
 import argparse
 import cProfile
 import datetime as dt
+import importlib
 import json
 import os
 import resource
@@ -170,8 +171,11 @@ BREAKDOWN = {
     "res.partner": (
         "_dunning_recipient_emails",
         "_dunning_refresh_level",
-        "_dunning_apply_notices",
-        "_dunning_retry_postponed_blocks",
+    ),
+    # Steps in the addon's services/ modules (functions, not methods).
+    "services.portal_blocking": (
+        "apply_notices",
+        "retry_postponed_blocks",
     ),
 }
 
@@ -186,11 +190,11 @@ def instrument(env):
         key = f"{model}.{name}"
         totals[key] = {"calls": 0, "wall": 0.0, "queries": 0}
 
-        def wrapper(self, *args, **kwargs):
+        def wrapper(*args, **kwargs):
             t = time.perf_counter()
             q = sql_db.sql_counter
             try:
-                return original(self, *args, **kwargs)
+                return original(*args, **kwargs)
             finally:
                 entry = totals[key]
                 entry["calls"] += 1
@@ -203,7 +207,11 @@ def instrument(env):
         setattr(cls, name, wrapper)
 
     for model, names in BREAKDOWN.items():
-        cls = type(env[model])
+        if model.startswith("services."):
+            # Called as module attributes: wrap them on the module.
+            cls = importlib.import_module(f"odoo.addons.isp_dunning.{model}")
+        else:
+            cls = type(env[model])
         for name in names:
             if hasattr(cls, name):
                 wrap(cls, model, name)

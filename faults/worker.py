@@ -720,19 +720,19 @@ def failing_request(registry, company, as_of):
     """A "Run now" request (one transaction, no autocommit) in which a
     database error (a serialization failure, as a concurrent update of a
     customer would raise) occurs after the batches, in
-    ``_dunning_retry_postponed_blocks``. Handled as Odoo's HTTP layer does:
-    the exception propagates, the cursor is rolled back and closed, its
-    connection goes back to the pool. Returns the outcome."""
-    partner_module = addon_module("res_partner")
-    original = partner_module.ResPartner._dunning_retry_postponed_blocks
+    ``services.portal_blocking.retry_postponed_blocks``. Handled as Odoo's
+    HTTP layer does: the exception propagates, the cursor is rolled back and
+    closed, its connection goes back to the pool. Returns the outcome."""
+    blocking = importlib.import_module("odoo.addons.isp_dunning.services.portal_blocking")
+    original = blocking.retry_postponed_blocks
 
-    def failing(self, date, run=None):
-        self.env.cr.execute(
+    def failing(run):
+        run.env.cr.execute(
             "DO $$ BEGIN RAISE EXCEPTION 'isp_faults: injected database error' "
             "USING ERRCODE = 'serialization_failure'; END $$"
         )
 
-    partner_module.ResPartner._dunning_retry_postponed_blocks = failing
+    blocking.retry_postponed_blocks = failing
     try:
         with registry.cursor() as request_cr:
             env = api.Environment(request_cr, SUPERUSER_ID, {})
@@ -746,7 +746,7 @@ def failing_request(registry, company, as_of):
     except Exception as error:  # noqa: BLE001 - the request's error page
         return f"raised:{type(error).__name__}"
     finally:
-        partner_module.ResPartner._dunning_retry_postponed_blocks = original
+        blocking.retry_postponed_blocks = original
 
 
 def main():

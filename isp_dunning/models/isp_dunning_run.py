@@ -11,7 +11,7 @@ from odoo.tools import SQL, split_every
 
 from ..domain import planning
 from ..domain.money import to_decimal
-from ..services import batch_reader, booking, fee_documents, preview
+from ..services import batch_reader, booking, fee_documents, portal_blocking, preview
 
 _logger = logging.getLogger(__name__)
 
@@ -269,9 +269,7 @@ class IspDunningRun(models.Model):
             self._refresh_statistics()
             self.env["ir.cron"]._notify_progress(done=done, remaining=len(partner_ids) - done)
         if not self.dry_run:
-            self._retry_on_conflict(
-                lambda: self.env["res.partner"]._dunning_retry_postponed_blocks(self.date, run=self)
-            )
+            self._retry_on_conflict(lambda: portal_blocking.retry_postponed_blocks(self))
         self._finish(partner_ids, totals, log, preview_rows)
 
     def _batches(self, partner_ids):

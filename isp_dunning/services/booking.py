@@ -7,6 +7,7 @@ from collections import defaultdict
 from odoo.fields import Command
 
 from ..domain import channels, claim, planning
+from . import portal_blocking
 
 
 def book(run, plans, move_data, context, stats):
@@ -31,7 +32,7 @@ def book(run, plans, move_data, context, stats):
     run._create_fee_moves(notices, notice_plans)
     _update_invoices(run, plans, move_data, levels)
     partners._dunning_refresh_level()
-    partners._dunning_apply_notices(notices)
+    portal_blocking.apply_notices(notices)
     stats["notices"] += len(notices)
     stats["invoices"] += sum(len(n.escalated_move_ids) for n in notice_plans)
     return notices
