@@ -150,13 +150,8 @@ def stub_isp_pdfs(env, result):
 
 BREAKDOWN = {
     "isp.dunning.run": (
-        "_candidate_partner_ids",
-        "_book_batch",
-        "_process_batch",
-        "_book",
-        "_create_fee_moves",
-        "_book_plans",
         "_deliver",
+        "_after_batch",
     ),
     "isp.dunning.notice": (
         "create",
@@ -173,6 +168,15 @@ BREAKDOWN = {
         "_dunning_refresh_level",
     ),
     # Steps in the addon's services/ modules (functions, not methods).
+    "services.batch_reader": (
+        "candidate_partner_ids",
+        "read_batch",
+    ),
+    "services.booking": (
+        "book_batch",
+        "book",
+    ),
+    "services.fee_documents": ("create_fee_moves",),
     "services.portal_blocking": (
         "apply_notices",
         "retry_postponed_blocks",
