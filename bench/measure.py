@@ -27,6 +27,7 @@ otherwise only the queueing is measured.
 import argparse
 import cProfile
 import datetime as dt
+import importlib
 import json
 import os
 import resource
@@ -149,13 +150,8 @@ def stub_isp_pdfs(env, result):
 
 BREAKDOWN = {
     "isp.dunning.run": (
-        "_candidate_partner_ids",
-        "_book_batch",
-        "_process_batch",
-        "_book",
-        "_create_fee_moves",
-        "_book_plans",
         "_deliver",
+        "_after_batch",
     ),
     "isp.dunning.notice": (
         "create",
@@ -170,8 +166,20 @@ BREAKDOWN = {
     "res.partner": (
         "_dunning_recipient_emails",
         "_dunning_refresh_level",
-        "_dunning_apply_notices",
-        "_dunning_retry_postponed_blocks",
+    ),
+    # Steps in the addon's services/ modules (functions, not methods).
+    "services.batch_reader": (
+        "candidate_partner_ids",
+        "read_batch",
+    ),
+    "services.booking": (
+        "book_batch",
+        "book",
+    ),
+    "services.fee_documents": ("create_fee_moves",),
+    "services.portal_blocking": (
+        "apply_notices",
+        "retry_postponed_blocks",
     ),
 }
 
@@ -186,11 +194,11 @@ def instrument(env):
         key = f"{model}.{name}"
         totals[key] = {"calls": 0, "wall": 0.0, "queries": 0}
 
-        def wrapper(self, *args, **kwargs):
+        def wrapper(*args, **kwargs):
             t = time.perf_counter()
             q = sql_db.sql_counter
             try:
-                return original(self, *args, **kwargs)
+                return original(*args, **kwargs)
             finally:
                 entry = totals[key]
                 entry["calls"] += 1
@@ -203,7 +211,11 @@ def instrument(env):
         setattr(cls, name, wrapper)
 
     for model, names in BREAKDOWN.items():
-        cls = type(env[model])
+        if model.startswith("services."):
+            # Called as module attributes: wrap them on the module.
+            cls = importlib.import_module(f"odoo.addons.isp_dunning.{model}")
+        else:
+            cls = type(env[model])
         for name in names:
             if hasattr(cls, name):
                 wrap(cls, model, name)

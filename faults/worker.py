@@ -127,7 +127,8 @@ def trace_run():
 
     counter = [0]
     original_commit = run_module.IspDunningRun._commit
-    original_candidates = run_module.IspDunningRun._candidate_partner_ids
+    reader = importlib.import_module("odoo.addons.isp_dunning.services.batch_reader")
+    original_candidates = reader.candidate_partner_ids
     original_pending = delivery.IspDunningNotice._pending_delivery
 
     def _commit(self):
@@ -143,8 +144,8 @@ def trace_run():
         emit("COMMIT_END", index)
         return result
 
-    def _candidate_partner_ids(self):
-        ids = original_candidates(self)
+    def candidate_partner_ids(run):
+        ids = original_candidates(run)
         emit("CANDIDATES", len(ids))
         return ids
 
@@ -154,7 +155,7 @@ def trace_run():
         return pending
 
     run_module.IspDunningRun._commit = _commit
-    run_module.IspDunningRun._candidate_partner_ids = _candidate_partner_ids
+    reader.candidate_partner_ids = candidate_partner_ids
     delivery.IspDunningNotice._pending_delivery = _pending_delivery
     return counter
 
@@ -678,20 +679,20 @@ def run_plan(registry, plan, snapshot_path, wait_go, date):
 # c1:inject: a concurrent update of one customer while its batch is booked
 # ----------------------------------------------------------------------
 def install_injection(registry):
-    """Wrap ``_book``: in a run with ``armed`` set, just before the first
+    """Wrap ``services.booking.book``: in a run with ``armed`` set, just before the first
     batch with a customer whose dunning level rises is booked, another
     transaction updates that customer (its phone number, as a user or a
     CRM/provisioning sync would) and commits. The batch then writes the same
     res.partner row (``_dunning_refresh_level``) from an older snapshot.
-    Failures of ``_book`` are reported as FAILURE events."""
-    run_module = addon_module("isp_dunning_run")
-    original_book = run_module.IspDunningRun._book
+    Failures of ``book`` are reported as FAILURE events."""
+    booking = importlib.import_module("odoo.addons.isp_dunning.services.booking")
+    original_book = booking.book
     state = {"armed": False}
 
-    def _book(self, plans, move_data, context, stats):
+    def book(run, plans, move_data, context, stats):
         if state["armed"]:
-            Level = self.env["isp.dunning.level"]
-            for partner in self.env["res.partner"].browse(list(plans)):
+            Level = run.env["isp.dunning.level"]
+            for partner in run.env["res.partner"].browse(list(plans)):
                 levels = Level.browse([n.level.id for n in plans[partner.id].notices])
                 current = partner.dunning_level_id
                 if levels and (not current or max(levels.mapped("sequence")) > current.sequence):
@@ -704,12 +705,12 @@ def install_injection(registry):
                     emit("INJECTED", partner.ref)
                     break
         try:
-            return original_book(self, plans, move_data, context, stats)
+            return original_book(run, plans, move_data, context, stats)
         except Exception as error:
             emit("FAILURE", type(error).__name__, len(plans))
             raise
 
-    run_module.IspDunningRun._book = _book
+    booking.book = book
     return state
 
 
@@ -720,19 +721,19 @@ def failing_request(registry, company, as_of):
     """A "Run now" request (one transaction, no autocommit) in which a
     database error (a serialization failure, as a concurrent update of a
     customer would raise) occurs after the batches, in
-    ``_dunning_retry_postponed_blocks``. Handled as Odoo's HTTP layer does:
-    the exception propagates, the cursor is rolled back and closed, its
-    connection goes back to the pool. Returns the outcome."""
-    partner_module = addon_module("res_partner")
-    original = partner_module.ResPartner._dunning_retry_postponed_blocks
+    ``services.portal_blocking.retry_postponed_blocks``. Handled as Odoo's
+    HTTP layer does: the exception propagates, the cursor is rolled back and
+    closed, its connection goes back to the pool. Returns the outcome."""
+    blocking = importlib.import_module("odoo.addons.isp_dunning.services.portal_blocking")
+    original = blocking.retry_postponed_blocks
 
-    def failing(self, date, run=None):
-        self.env.cr.execute(
+    def failing(run):
+        run.env.cr.execute(
             "DO $$ BEGIN RAISE EXCEPTION 'isp_faults: injected database error' "
             "USING ERRCODE = 'serialization_failure'; END $$"
         )
 
-    partner_module.ResPartner._dunning_retry_postponed_blocks = failing
+    blocking.retry_postponed_blocks = failing
     try:
         with registry.cursor() as request_cr:
             env = api.Environment(request_cr, SUPERUSER_ID, {})
@@ -746,7 +747,7 @@ def failing_request(registry, company, as_of):
     except Exception as error:  # noqa: BLE001 - the request's error page
         return f"raised:{type(error).__name__}"
     finally:
-        partner_module.ResPartner._dunning_retry_postponed_blocks = original
+        blocking.retry_postponed_blocks = original
 
 
 def main():

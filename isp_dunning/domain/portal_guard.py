@@ -97,3 +97,39 @@ def announcement_counts(delivered_on, today, notice_days):
     if delivered_on is None:
         return False
     return delivered_on <= today - timedelta(days=notice_days)
+
+
+# What the end of a run does with a customer's latest blocking notice whose
+# block is not in force.
+BLOCK_AGAIN = "block_again"
+
+
+def retry_block_step(postponed, blocked, released, from_this_run):
+    """Whether the end of a run tries the block of a customer's latest
+    blocking notice again: ``BLOCK`` when the block was postponed by the
+    consumer guard, ``BLOCK_AGAIN`` when a block lifted on payment may come
+    back (an invoice of the notice is open again, e.g. a returned debit),
+    None otherwise. Notices of the run itself were decided moments ago with
+    the same date and are not tried again. Only the latest blocking notice
+    counts: a block lifted by a manager after a later notice stays lifted."""
+    if from_this_run:
+        return None
+    if postponed and not blocked:
+        return BLOCK
+    if blocked and released:
+        return BLOCK_AGAIN
+    return None
+
+
+def retry_goes_ahead(keeps_blocked, guard_reasons):
+    """Whether a retried block goes ahead: an invoice still keeps the
+    customer blocked (``keeps_blocked``) and the guard gives no reason to
+    wait."""
+    return bool(keeps_blocked) and not guard_reasons
+
+
+def releases_block(blocked, by_hand, keeps_blocked):
+    """Whether dunning lifts a customer's portal block: blocked by dunning
+    (a block set by hand stays until a manager lifts it) and no invoice left
+    that keeps it (``keeps_blocked``)."""
+    return bool(blocked) and not by_hand and not keeps_blocked

@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from ..services import portal_blocking
+
 
 class AccountMove(models.Model):
     _inherit = "account.move"
@@ -117,7 +119,7 @@ class AccountMove(models.Model):
             move.message_post(body=self.env._("Paid: the invoice left dunning."))
         partners = leaving.commercial_partner_id
         partners._dunning_refresh_level()
-        partners._dunning_release_if_settled()
+        portal_blocking.release_if_settled(partners)
         return leaving
 
     def _dunning_record_returns(self, counts):
@@ -181,5 +183,5 @@ class AccountMove(models.Model):
         result = super().write(vals)
         if "dunning_blocked_until" in vals:
             # A paused invoice no longer justifies a portal block.
-            self.commercial_partner_id._dunning_release_if_settled()
+            portal_blocking.release_if_settled(self.commercial_partner_id)
         return result

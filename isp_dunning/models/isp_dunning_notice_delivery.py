@@ -4,7 +4,7 @@ from markupsafe import Markup
 
 from odoo import api, fields, models
 
-from ..domain import rendering
+from ..domain import collection, rendering
 from ..domain.emails import parse_email_list
 from ..services import handover, notice_email, report_pdf
 from ..services import letters as letters_service
@@ -173,17 +173,9 @@ class IspDunningNotice(models.Model):
 
     def _handover_pending(self):
         self.ensure_one()
-        return bool(self.collection_handover and not self.handover_mail_id)
-
-    def _state_after_handover(self):
-        """The state of a notice whose failed handover succeeded: what its
-        customer delivery reached (letters are printed only after it)."""
-        self.ensure_one()
-        if self.channel == "letter":
-            return "to_print"
-        if self.mail_id.sudo().state == "sent":
-            return "to_print" if self.channel == "email_letter" else "sent"
-        return "to_send"
+        return collection.handover_pending(
+            self.collection_handover, self.handover_mail_id, self.state
+        )
 
     # ------------------------------------------------------------------
     # PDFs, rendered in batches (services/report_pdf.py)

@@ -1,18 +1,11 @@
-import logging
 from collections import defaultdict
-
-from markupsafe import escape
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, ValidationError
-from odoo.tools import format_date
 
-from ..domain import portal_guard
 from ..domain.emails import parse_email_list
 from ..domain.escalation import highest_level
 from ..services import portal_blocking
-
-_logger = logging.getLogger(__name__)
 
 
 class ResPartner(models.Model):
@@ -165,341 +158,24 @@ class ResPartner(models.Model):
                 )
 
     # ------------------------------------------------------------------
-    # Consequences of a level: portal block and provisioning hooks
+    # Portal block (services/portal_blocking.py)
     # ------------------------------------------------------------------
-    def _dunning_apply_notices(self, notices):
-        """Apply what the notices' levels trigger: at a blocking level the
-        portal block, unless the consumer guard postpones it, then the
-        level's server action. On a blocking level the action waits for the
-        block, so that a provisioning hook never suspends a line that § 61
-        TKG still protects; it runs when a later run lifts the postponement.
-        The guard of all customers is computed at once (a few queries per
-        batch, not per customer)."""
-        notices = notices.sudo()
-        blocking = notices.filtered(
-            lambda n: n.level_id.block_portal and not n.partner_id.dunning_portal_blocked
-        )
-        guards = {}
-        for (company, date), group in blocking.grouped(lambda n: (n.company_id, n.date)).items():
-            partner_guards = portal_blocking.block_guards(group.partner_id, company, date)
-            for partner_id, reasons in partner_guards.items():
-                guards[partner_id, company.id, date] = reasons
-        postponed = []
-        blocks = []
-        blocked = set()
-        with_action = []
-        for notice in notices:
-            partner = notice.partner_id
-            already_blocked = partner.dunning_portal_blocked or partner.id in blocked
-            reasons = guards.get((partner.id, notice.company_id.id, notice.date), [])
-            step = portal_guard.notice_block_step(
-                notice.level_id.block_portal, already_blocked, reasons
-            )
-            if step == portal_guard.POSTPONE:
-                postponed.append((notice, reasons))
-                continue
-            if step == portal_guard.BLOCK:
-                blocks.append((partner, notice))
-                blocked.add(partner.id)
-            with_action.append(notice)
-        self._dunning_block_portals(blocks)
-        for notice in with_action:
-            self._dunning_run_level_action(notice)
-        self._dunning_postpone_blocks(postponed)
-
-    @api.model
-    def _dunning_retry_postponed_blocks(self, date, run=None):
-        """At the end of a run of the current company: block the customers
-        whose block was postponed once the consumer guard allows it, and
-        lift blocks whose invoices left the blocking levels without a
-        reconciliation (e.g. a cancelled invoice). Notices of ``run`` itself
-        were checked moments ago with the same date and are skipped."""
-        company = self.env.company
-        notices = (
-            self.env["isp.dunning.notice"]
-            .sudo()
-            .search_fetch(
-                [
-                    ("company_id", "=", company.id),
-                    ("level_id.block_portal", "=", True),
-                    ("state", "!=", "cancelled"),
-                    ("partner_id.dunning_level_id", "!=", False),
-                    ("partner_id.dunning_portal_blocked", "=", False),
-                ],
-                [
-                    "partner_id",
-                    "portal_block_postponed",
-                    "portal_block",
-                    "portal_block_released",
-                    "run_id",
-                ],
-                order="date desc, id desc",
-            )
-        )
-        latest = {}
-        for notice in notices:
-            latest.setdefault(notice.partner_id, notice)
-        # Only the customer's latest blocking notice counts: a block lifted by
-        # a manager after a later notice stays lifted. A block lifted on
-        # payment comes back when the invoices are open again (a returned
-        # debit), through this run, not at the moment of the return.
-        waiting = [
-            n
-            for n in latest.values()
-            if (
-                (n.portal_block_postponed and not n.portal_block)
-                or (n.portal_block and n.portal_block_released)
-            )
-            and not (run and n.run_id == run)
-        ]
-        partners = self.sudo().browse([n.partner_id.id for n in waiting])
-        pending = portal_blocking.blocking_moves(partners, date).commercial_partner_id
-        guards = portal_blocking.block_guards(pending, company, date) if pending else {}
-        for notice in waiting:
-            partner = notice.partner_id.sudo()
-            if partner not in pending or guards[partner.id]:
-                continue
-            try:
-                # One customer's failing provisioning hook must not fail the run.
-                with self.env.cr.savepoint():
-                    again = notice.portal_block_released
-                    partner._dunning_block_portal(notice)
-                    if again:
-                        notice.portal_block_released = False
-                        body = self.env._(
-                            "Portal blocked again on %s: an invoice of the notice is open "
-                            "again (e.g. a returned direct debit).",
-                            format_date(self.env, date),
-                        )
-                    else:
-                        body = self.env._(
-                            "Portal blocked on %s: the consumer guard (§ 61 TKG) allows it now.",
-                            format_date(self.env, date),
-                        )
-                    notice.message_post(body=body)
-                    self._dunning_run_level_action(notice)
-            except Exception as error:
-                _logger.warning("Portal block of %s failed: %s", partner.display_name, error)
-                notice.message_post(body=self.env._("The postponed portal block failed: %s", error))
-        blocked = (
-            self.sudo()
-            .with_context(active_test=False)
-            .search(
-                [
-                    ("dunning_portal_blocked", "=", True),
-                    ("dunning_portal_block_manual", "=", False),
-                    ("dunning_portal_block_notice_id.company_id", "=", company.id),
-                ]
-            )
-        )
-        blocked._dunning_release_if_settled(date)
-
-    def _dunning_release_if_settled(self, date=None):
-        """Lift dunning's portal block of customers with no open invoice left
-        at or above a blocking level: paid, credited, written off or paused.
-        A block set by hand stays until a manager lifts it."""
-        partners = self.commercial_partner_id.sudo().filtered(
-            lambda p: p.dunning_portal_blocked and not p.dunning_portal_block_manual
-        )
-        if not partners:
-            return self.browse()
-        date = date or fields.Date.context_today(self)
-        released = partners - portal_blocking.blocking_moves(partners, date).commercial_partner_id
-        # Remembered so that a later run can block again (see
-        # _dunning_retry_postponed_blocks).
-        released.dunning_portal_block_notice_id.write({"portal_block_released": True})
-        released._dunning_unblock_portal(
-            self.env._(
-                "Portal access restored: no invoice is left open at a blocking dunning level."
-            )
-        )
-        return released
-
-    @api.model
-    def _dunning_postpone_blocks(self, postponements):
-        """Record on each notice of [(notice, reasons)] that its block waits
-        for the consumer guard: one write and one batch of log notes."""
-        notes = {}
-        for notice, reasons in postponements:
-            notes[notice.sudo()] = self.env._(
-                "Portal block postponed (§ 61 TKG): %s.", "; ".join(reasons)
-            )
-        if not notes:
-            return
-        for notice, note in notes.items():
-            notice.write({"portal_block_postponed": True, "portal_block_note": note})
-        notices = self.env["isp.dunning.notice"].sudo().browse([n.id for n in notes])
-        notices._message_log_batch(
-            bodies={notice.id: escape(note) for notice, note in notes.items()}
-        )
-
-    # ------------------------------------------------------------------
-    # Block and release
-    # ------------------------------------------------------------------
-    def _dunning_portal_users(self):
-        """Portal users of these customers and of their contacts, archived
-        ones included so that a user reactivated by hand stays blocked."""
-        if not self:
-            return self.env["res.users"]
-        return (
-            self.env["res.users"]
-            .sudo()
-            .with_context(active_test=False)
-            .search(
-                [
-                    ("partner_id", "child_of", self.ids),
-                    ("share", "=", True),
-                    ("groups_id", "in", self.env.ref("base.group_portal").ids),
-                ]
-            )
-        )
-
-    def _dunning_portal_users_by_partner(self):
-        """{partner id: ``_dunning_portal_users`` of that customer} for all
-        these customers with one search."""
-        result = {partner.id: self.env["res.users"].sudo() for partner in self}
-        for user in self._dunning_portal_users():
-            # child_of: the user's contact or any of its parents.
-            partner = user.partner_id
-            seen = set()
-            while partner and partner.id not in seen:
-                seen.add(partner.id)
-                if partner.id in result:
-                    result[partner.id] |= user
-                partner = partner.parent_id
-        return result
-
-    def _dunning_block_portal(self, notice=None):
-        """Block the portal of these customers: by ``notice``, or by hand
-        without one."""
-        notice = (notice or self.env["isp.dunning.notice"]).sudo()
-        self._dunning_block_portals([(partner, notice) for partner in self])
-
-    @api.model
-    def _dunning_block_portals(self, blocks):
-        """Block the portal of the customer of each (customer, notice) of
-        ``blocks``, by that notice or, without one, by hand: one search for
-        their portal users and one batch of log notes."""
-        if not blocks:
-            return
-        now = fields.Datetime.now()
-        partners = self.sudo().browse([partner.id for partner, _notice in blocks])
-        users_of = partners._dunning_portal_users_by_partner()
-        bodies = {}
-        for partner, notice in blocks:
-            partner = partner.sudo()
-            notice = notice.sudo()
-            users = users_of[partner.id].filtered(lambda u: not u.dunning_blocked)
-            if users:
-                users.write(
-                    {
-                        "dunning_blocked": True,
-                        "dunning_blocked_date": now,
-                        "dunning_block_notice_id": notice.id,
-                    }
-                )
-            partner.write(
-                {
-                    "dunning_portal_blocked": True,
-                    "dunning_portal_block_notice_id": notice.id,
-                    "dunning_portal_block_manual": not notice,
-                }
-            )
-            names = ", ".join(users.mapped("display_name")) or self.env._("none")
-            if notice:
-                notice.portal_block = True
-                body = self.env._(
-                    "Portal access blocked by dunning notice %(notice)s. Blocked users: %(users)s.",
-                    notice=notice.name,
-                    users=names,
-                )
-            else:
-                body = self.env._(
-                    "Portal access blocked by hand by %(manager)s. Blocked users: %(users)s.",
-                    manager=self.env.user.name,
-                    users=names,
-                )
-            bodies[partner.id] = escape(body)
-        partners._message_log_batch(bodies=bodies)
-
     def _dunning_unblock_portal(self, message):
-        """Restore the users dunning blocked and run the company's release
-        action; users archived or blocked otherwise stay as they are."""
-        for partner in self.sudo():
-            users = (
-                self.env["res.users"]
-                .sudo()
-                .with_context(active_test=False)
-                .search(
-                    [
-                        ("dunning_blocked", "=", True),
-                        "|",
-                        ("partner_id", "child_of", partner.id),
-                        ("dunning_block_notice_id.partner_id", "=", partner.id),
-                    ]
-                )
-            )
-            users.write(
-                {
-                    "dunning_blocked": False,
-                    "dunning_blocked_date": False,
-                    "dunning_block_notice_id": False,
-                }
-            )
-            company = partner.dunning_portal_block_notice_id.company_id or self.env.company
-            partner.write(
-                {
-                    "dunning_portal_blocked": False,
-                    "dunning_portal_block_notice_id": False,
-                    "dunning_portal_block_manual": False,
-                }
-            )
-            names = ", ".join(users.mapped("display_name")) or self.env._("none")
-            partner.message_post(
-                body=self.env._(
-                    "%(message)s Restored users: %(users)s.", message=message, users=names
-                )
-            )
-            partner._dunning_run_release_action(company)
-
-    def _dunning_run_level_action(self, notice):
-        """Run the level's server action with the access rights of the
-        company's provisioning user (not as superuser)."""
-        action = notice.sudo().level_id.server_action_id
-        if action:
-            user = notice.company_id._dunning_action_user()
-            action.with_user(user).with_company(notice.company_id).with_context(
-                active_model=notice._name,
-                active_id=notice.id,
-                active_ids=notice.ids,
-                dunning_partner_id=notice.partner_id.id,
-                dunning_move_ids=notice.move_ids.ids,
-            ).run()
-
-    def _dunning_run_release_action(self, company):
-        self.ensure_one()
-        action = company.sudo().dunning_release_action_id
-        if action:
-            user = company._dunning_action_user()
-            action.with_user(user).with_company(company).with_context(
-                active_model=self._name,
-                active_id=self.id,
-                active_ids=self.ids,
-                dunning_partner_id=self.id,
-                dunning_release=True,
-            ).run()
+        """Restore the portal users dunning blocked of these customers."""
+        portal_blocking.unblock_portals(self, message)
 
     def action_dunning_block_portal(self):
         self._dunning_check_manager()
-        self.commercial_partner_id.filtered(
-            lambda p: not p.dunning_portal_blocked
-        )._dunning_block_portal()
+        customers = self.commercial_partner_id.filtered(lambda p: not p.dunning_portal_blocked)
+        by_hand = self.env["isp.dunning.notice"]
+        portal_blocking.block_portals(self.env, [(customer, by_hand) for customer in customers])
         return True
 
     def action_dunning_unblock_portal(self):
         self._dunning_check_manager()
-        self.commercial_partner_id.filtered("dunning_portal_blocked")._dunning_unblock_portal(
-            self.env._("Portal access restored by hand by %s.", self.env.user.name)
+        portal_blocking.unblock_portals(
+            self.commercial_partner_id.filtered("dunning_portal_blocked"),
+            self.env._("Portal access restored by hand by %s.", self.env.user.name),
         )
         return True
 

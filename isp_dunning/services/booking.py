@@ -2,11 +2,51 @@
 the customers' level and portal blocks. Delivery is not part of it: the run
 delivers the committed notices afterwards."""
 
+import logging
 from collections import defaultdict
+
+from psycopg2 import errors as pg_errors
 
 from odoo.fields import Command
 
 from ..domain import channels, claim, planning
+from . import fee_documents, portal_blocking, run_log
+
+_logger = logging.getLogger(__name__)
+
+# Concurrency conflicts that a later run resolves by itself.
+TRANSIENT_ERRORS = (
+    pg_errors.SerializationFailure,
+    pg_errors.LockNotAvailable,
+    pg_errors.DeadlockDetected,
+)
+
+
+def book_batch(run, plans, move_data, context, outcome):
+    """Book the plans of a batch in one go; when that fails, customer by
+    customer so that one failure stays local. A customer whose booking fails
+    gets nothing recorded (no notice takes its slot of the day) and the next
+    run books it again; one that met a concurrent update goes to
+    ``outcome.conflicts`` for the run to retry. Returns the notices booked."""
+    try:
+        with run.env.cr.savepoint():
+            return book(run, plans, move_data, context, outcome.totals)
+    except Exception:
+        _logger.info("Dunning batch failed, retrying customer by customer")
+    notices = run.env["isp.dunning.notice"]
+    for partner_id, plan in plans.items():
+        try:
+            with run.env.cr.savepoint():
+                notices |= book(run, {partner_id: plan}, move_data, context, outcome.totals)
+        except Exception as error:
+            reason = run_log.readable(error)
+            if isinstance(error, TRANSIENT_ERRORS):
+                # Another worker changed the same rows (e.g. a shared
+                # customer of another company).
+                outcome.conflicts[partner_id] = reason
+                continue
+            outcome.error(run, partner_id, reason, postponed=True)
+    return notices
 
 
 def book(run, plans, move_data, context, stats):
@@ -28,10 +68,10 @@ def book(run, plans, move_data, context, stats):
         tracking_disable=True, mail_create_nolog=True
     )
     notices = Notice.create(notice_vals)
-    run._create_fee_moves(notices, notice_plans)
+    fee_documents.create_fee_moves(run, notices, notice_plans)
     _update_invoices(run, plans, move_data, levels)
     partners._dunning_refresh_level()
-    partners._dunning_apply_notices(notices)
+    portal_blocking.apply_notices(notices)
     stats["notices"] += len(notices)
     stats["invoices"] += sum(len(n.escalated_move_ids) for n in notice_plans)
     return notices

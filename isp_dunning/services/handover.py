@@ -1,6 +1,8 @@
 """Handover of collection cases: one email per case to the level's agency
 with a summary PDF, the invoice PDFs and the claims as CSV; the invoices
-are marked handed over."""
+and fee documents are marked handed over. Which notices hand over, the
+claims and what goes with them are decided in ``domain.collection``; this
+module reads the books, writes the outcome and queues the mails."""
 
 from ..domain import collection
 from ..domain.money import to_decimal
@@ -10,15 +12,11 @@ HANDOVER_REPORT = "isp_dunning.action_report_dunning_handover"
 
 
 def claims(notice):
-    """The claims of a handover notice for the agency's CSV and summary: the
-    rows of the notice's claim statement, so that the agency receives the
-    figures the customer was sent. One row per invoice (principal: what is
-    claimed plus the payments received), per fee document (earlier ones and
-    this notice's, with fees, lump sums and interest) and per credit note or
-    payment netted (negative)."""
+    """The claims of a handover notice for the agency's CSV and summary
+    (``domain.collection.case_claims``): its claim statement with the
+    documents it names read from the books."""
     notice.ensure_one()
     partner = notice.partner_id
-    company = notice.company_id
 
     def text(value):
         return value or ""
@@ -32,135 +30,86 @@ def claims(notice):
         "country": text(partner.country_id.code),
         "email": text(partner.email),
     }
-    currency = notice.currency_id.name
-    documents, new_charges = collection.statement_amounts(notice._claim_statement().rows)
-    moves = notice.env["account.move"].browse(
-        [move_id for amounts in documents.values() for move_id in amounts]
+    rows = notice._claim_statement().rows
+    moves = notice.env["account.move"].browse(sorted({row.move_id for row in rows if row.move_id}))
+    own = notice.fee_move_id
+    return collection.case_claims(
+        debtor,
+        notice.currency_id.name,
+        rows,
+        {move.id: _document(move) for move in moves},
+        interest_start=notice.company_id.dunning_interest_start,
+        own_document=collection.Document(number=own.name) if own else None,
+        notice_number=notice.name,
+        notice_date=notice.date,
+        deadline=notice.deadline_date,
     )
-    result = []
-    for move_id, open_amount in documents["principal"].items():
-        move = moves.browse(move_id)
-        payments = to_decimal(move.amount_total - move.amount_residual)
-        result.append(
-            collection.invoice_claim(
-                debtor,
-                currency,
-                number=move.name,
-                invoice_date=move.invoice_date,
-                due_date=move.invoice_date_due,
-                default=collection.default_date(
-                    company.dunning_interest_start,
-                    move.invoice_date_due,
-                    move.dunning_first_date,
-                ),
-                total=open_amount + payments,
-                residual=open_amount,
-                lump_sum=0,
-                interest=0,
-            )
-        )
-    for move_id, open_amount in documents["earlier_charges"].items():
-        move = moves.browse(move_id)
-        fee_notice = move.dunning_fee_notice_id
-        result.append(
-            collection.charges_claim(
-                debtor,
-                currency,
-                number=move.name,
-                document_date=move.invoice_date,
-                due_date=move.invoice_date_due,
-                fees=fee_notice.fee_amount,
-                lump_sum=fee_notice.lump_sum_amount,
-                interest=fee_notice.interest_amount,
-                payments=to_decimal(move.amount_total) - open_amount,
-            )
-        )
-    if new_charges:
-        result.append(
-            collection.charges_claim(
-                debtor,
-                currency,
-                number=notice.fee_move_id.name or notice.name,
-                document_date=notice.date,
-                due_date=notice.deadline_date,
-                fees=new_charges.get("fee", 0),
-                lump_sum=new_charges.get("lump_sum", 0),
-                interest=new_charges.get("interest", 0),
-                payments=0,
-            )
-        )
-    for move_id, amount in documents["credits"].items():
-        move = moves.browse(move_id)
-        result.append(
-            collection.credit_claim(
-                debtor,
-                currency,
-                refund=move.move_type == "out_refund",
-                number=move.name,
-                document_date=move.invoice_date or move.date,
-                amount=amount,
-            )
-        )
-    return result
 
 
-def charging_notices(notice):
-    """The live notices of the handed-over invoices that charged fees, lump
-    sums or interest, oldest first."""
+def _document(move):
+    """A document of the case as plain data for the core."""
+    fee_notice = move.dunning_fee_notice_id
+    return collection.Document(
+        number=move.name,
+        document_date=move.invoice_date or move.date,
+        due_date=move.invoice_date_due or None,
+        total=to_decimal(move.amount_total),
+        residual=to_decimal(move.amount_residual),
+        refund=move.move_type == "out_refund",
+        first_notice_date=move.dunning_first_date or None,
+        charges=collection.Charges(
+            fee=to_decimal(fee_notice.fee_amount),
+            lump_sum=to_decimal(fee_notice.lump_sum_amount),
+            interest=to_decimal(fee_notice.interest_amount),
+            return_charge=to_decimal(fee_notice.return_charge_amount),
+        ),
+    )
+
+
+def history(notice):
+    """All live notices of the handed-over invoices, oldest first."""
     notice.ensure_one()
     return notice.search(
         [
             ("partner_id", "=", notice.partner_id.id),
-            ("state", "!=", "cancelled"),
             ("move_ids", "in", notice.move_ids.ids),
-            "|",
-            "|",
-            ("fee_amount", ">", 0),
-            ("lump_sum_amount", ">", 0),
-            ("interest_amount", ">", 0),
+            ("state", "!=", "cancelled"),
         ],
         order="date, id",
     )
 
 
 def fee_documents(notice):
-    """The posted, not reversed fee documents of the handed-over case."""
-    return charging_notices(notice).fee_move_id.filtered(
-        lambda m: m.state == "posted" and m.payment_state != "reversed"
-    )
-
-
-def history(notice):
-    """All notices of the handed-over invoices, oldest first."""
-    notice.ensure_one()
-    return notice.search(
-        [
-            ("partner_id", "=", notice.partner_id.id),
-            ("move_ids", "in", notice.move_ids.ids),
-            ("state", "!=", "cancelled"),
-        ],
-        order="date, id",
+    """The fee documents that go to the agency with the case's invoices."""
+    return history(notice).fee_move_id.filtered(
+        lambda move: collection.hands_over_fee_document(
+            move.dunning_fee_notice_id.state, move.state, move.payment_state
+        )
     )
 
 
 def agency_lang(notice):
-    """The collection agency's language, else the company's."""
+    """The language the agency reads the case in."""
     notice.ensure_one()
-    agency = notice.level_id.collection_agency_id
-    return agency.lang or notice.company_id.partner_id.lang or notice.env.lang
+    return collection.agency_lang(
+        notice.level_id.collection_agency_id.lang,
+        notice.company_id.partner_id.lang,
+        notice.env.lang,
+    )
 
 
 def hand_over(notices):
     """Email each case of these notices to the level's collection agency."""
     env = notices.env
     notices = notices.filtered(
+        lambda n: collection.handover_pending(n.collection_handover, n.handover_mail_id, n.state)
+    )
+    without_address = notices.filtered(
         lambda n: (
-            n.collection_handover
-            and not n.handover_mail_id
-            and n.state not in ("draft", "cancelled")
+            collection.handover_problem(n.level_id.collection_agency_id.email)
+            == collection.NO_AGENCY_EMAIL
         )
     )
-    without_address = notices.filtered(lambda n: not n.level_id.collection_agency_id.email)
     for notice in without_address:
         # Never lost: in error with the reason, and the next run tries again.
         notice._set_error(
@@ -232,7 +181,10 @@ def hand_over(notices):
         notice.handover_mail_id = mail
         if notice.state == "error":
             # A handover that failed before: the notice is delivered again.
-            notice.write({"state": notice._state_after_handover(), "error_message": False})
+            state = collection.state_after_handover(
+                notice.channel, notice.mail_id.sudo().state == "sent"
+            )
+            notice.write({"state": state, "error_message": False})
         (notice.move_ids | fee_documents(notice)).filtered(
             lambda m: not m.dunning_handed_over
         ).write({"dunning_handed_over": True, "dunning_handover_date": notice.date})

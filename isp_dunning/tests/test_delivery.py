@@ -250,6 +250,62 @@ class TestDelivery(DunningCommon):
             self.assertTrue(move.dunning_handed_over, move.name)
             self.assertEqual(move.dunning_handover_date, date(2025, 2, 5))
 
+    def returned_debit(self, invoice, when):
+        """The invoice paid by direct debit and the debit returned."""
+        payment = self.pay(invoice, invoice.amount_residual, when)
+        payment.action_draft()
+        payment.action_cancel()
+        self.assertEqual(invoice.dunning_returns_pending, 1)
+
+    def assert_claims_add_up(self, notice, rows):
+        total = sum(float(row[17].replace(",", ".")) for row in rows[1:])
+        self.assertAlmostEqual(total, notice.amount_total_due, places=2)
+
+    def test_handover_csv_claims_the_return_charge_of_the_handover_notice(self):
+        self.company.dunning_return_charge = 3.0
+        self.level_3.write({"collection_handover": True, "collection_agency_id": self.agency.id})
+        invoice = self.make_invoice(self.consumer, 100.0, date(2025, 1, 1))
+        self.dun(date(2025, 1, 8))
+        self.dun(date(2025, 1, 22))
+        self.returned_debit(invoice, date(2025, 1, 25))
+        self.dun(date(2025, 2, 5))
+        notice = self.notices_of(self.consumer)[2]
+        self.assertEqual(notice.level_id, self.level_3)
+        self.assertEqual(notice.return_charge_amount, 3.0)
+        rows = self.claims_rows(notice)
+        own_row = next(row for row in rows if row[8] == notice.fee_move_id.name)
+        self.assertEqual(own_row[0], "Mahngebühr")
+        # the fee of 1.50 and the returned debit charge of 3.00
+        self.assertEqual(own_row[13], "4,50")
+        self.assertEqual(float(own_row[17].replace(",", ".")), notice.fee_move_id.amount_total)
+        self.assertAlmostEqual(
+            notice.fee_move_id.amount_total, 1.5 + 3.0 + notice.interest_amount, places=2
+        )
+        self.assert_claims_add_up(notice, rows)
+        self.assertTrue(notice.fee_move_id.dunning_handed_over)
+
+    def test_handover_csv_claims_the_return_charge_of_an_earlier_fee_document(self):
+        self.company.dunning_return_charge = 3.0
+        self.level_3.write({"collection_handover": True, "collection_agency_id": self.agency.id})
+        invoice = self.make_invoice(self.consumer, 100.0, date(2025, 1, 1))
+        self.dun(date(2025, 1, 8))
+        self.returned_debit(invoice, date(2025, 1, 10))
+        self.dun(date(2025, 1, 22))
+        earlier = self.notices_of(self.consumer)[1]
+        self.assertEqual(earlier.return_charge_amount, 3.0)
+        earlier_document = earlier.fee_move_id
+        self.pay(earlier_document, 1.0, date(2025, 1, 25))
+        self.dun(date(2025, 2, 5))
+        notice = self.notices_of(self.consumer)[2]
+        self.assertEqual(notice.level_id, self.level_3)
+        rows = self.claims_rows(notice)
+        earlier_row = next(row for row in rows if row[8] == earlier_document.name)
+        self.assertEqual(earlier_row[13], "4,50")  # fee and returned debit charge
+        self.assertEqual(earlier_row[16], "1,00")  # paid on the fee document
+        self.assertEqual(float(earlier_row[17].replace(",", ".")), earlier_document.amount_residual)
+        self.assert_claims_add_up(notice, rows)
+        self.assertTrue(earlier_document.dunning_handed_over)
+
     def test_handover_without_agency_address_waits_in_error_and_is_retried(self):
         self.level_2.write({"collection_handover": True, "collection_agency_id": self.agency.id})
         invoice = self.make_invoice(self.consumer, 100.0, date(2025, 1, 1))
@@ -278,6 +334,17 @@ class TestDelivery(DunningCommon):
         self.assertFalse(notice.error_message)
         self.assertTrue(invoice.dunning_handed_over)
         self.assertEqual(len(self.notices_of(self.consumer)), 2)
+        # Both mails go out: the case reaches the agency, the notice is sent.
+        (notice.mail_id | notice.handover_mail_id).send()
+        self.assertEqual(notice.handover_mail_id.state, "sent")
+        self.assertEqual(notice.state, "sent")
+        self.assertEqual(
+            self.env["mail.mail"].search_count(
+                [("dunning_notice_id", "=", notice.id), ("email_to", "ilike", "inkasso")]
+            ),
+            1,
+            "handed over once",
+        )
 
     def test_collection_handover_in_agency_language(self):
         self.env["res.lang"]._activate_lang("de_DE")

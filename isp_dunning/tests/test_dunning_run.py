@@ -7,6 +7,7 @@ from odoo import SUPERUSER_ID, Command, api
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
+from ..services import batch_reader, fee_documents, table_statistics
 from .common import DunningCommon
 
 
@@ -226,7 +227,7 @@ class TestDunningRun(DunningCommon):
         partners = self.consumer | self.business
         for partner in partners:
             self.make_invoice(partner, 10.0, date(2025, 1, 1))
-        original = type(self.Run)._process_batch
+        original = batch_reader.read_batch
         calls = []
 
         def crash_on_second(run, *args, **kwargs):
@@ -237,7 +238,7 @@ class TestDunningRun(DunningCommon):
 
         # Not assertRaises: it would roll back the batch that was done.
         with (
-            patch.object(type(self.Run), "_process_batch", crash_on_second),
+            patch.object(batch_reader, "read_batch", crash_on_second),
             mute_logger("odoo.addons.isp_dunning.models.isp_dunning_run"),
         ):
             crashed = False
@@ -256,7 +257,7 @@ class TestDunningRun(DunningCommon):
     def test_one_bad_customer_does_not_stop_the_run(self):
         self.make_invoice(self.consumer, 10.0, date(2025, 1, 1))
         invoice = self.make_invoice(self.business, 10.0, date(2025, 1, 1))
-        original = type(self.Run)._create_fee_moves
+        original = fee_documents.create_fee_moves
         bad = self.business
 
         def fail_for_business(run, notices, plans):
@@ -264,7 +265,7 @@ class TestDunningRun(DunningCommon):
                 raise ValueError("journal archived")
             return original(run, notices, plans)
 
-        with patch.object(type(self.Run), "_create_fee_moves", fail_for_business):
+        with patch.object(fee_documents, "create_fee_moves", fail_for_business):
             run = self.dun(date(2025, 1, 8))
         self.assertEqual(run.error_count, 1)
         self.assertIn("Firma GmbH", run.log)
@@ -343,7 +344,7 @@ class TestDunningRun(DunningCommon):
         self.env.cr.execute("SELECT count(*) FROM isp_dunning_notice")
         notices = self.env.cr.fetchone()[0]
         lock_timeout = self.lock_timeout()
-        self.assertTrue(run._analyze(["isp_dunning_notice"]))
+        self.assertTrue(table_statistics.analyze(self.env.cr, ["isp_dunning_notice"]))
         # ANALYZE counted the notices, the run's own included.
         self.assertEqual(self.reltuples("isp_dunning_notice"), notices)
         self.assertEqual(self.lock_timeout(), lock_timeout, "the lock timeout is restored")
@@ -352,24 +353,28 @@ class TestDunningRun(DunningCommon):
     def test_statistics_refresh_never_waits_for_a_busy_table(self):
         """Another session holds the table (a long VACUUM, another run
         analyzing it): the run goes on without the refresh."""
-        run = self.dun(date(2025, 1, 20))
+        self.dun(date(2025, 1, 20))
         before = self.reltuples("isp_dunning_notice_line")
         lock_timeout = self.lock_timeout()
         # Were the run to wait, the test would fail here instead of hanging.
         self.env.cr.execute("SET LOCAL statement_timeout = '10s'")
         with self.independent_cursor() as vacuum:
             vacuum.execute("LOCK TABLE isp_dunning_notice_line IN SHARE UPDATE EXCLUSIVE MODE")
-            self.assertFalse(run._analyze(["isp_dunning_notice_line"]))
+            self.assertFalse(table_statistics.analyze(self.env.cr, ["isp_dunning_notice_line"]))
             vacuum.rollback()
         self.assertEqual(self.reltuples("isp_dunning_notice_line"), before)
         # The transaction goes on, with its own lock timeout.
         self.assertEqual(self.lock_timeout(), lock_timeout)
-        self.assertTrue(run._analyze(["isp_dunning_notice_line"]))
+        self.assertTrue(table_statistics.analyze(self.env.cr, ["isp_dunning_notice_line"]))
 
     def test_statistics_refresh_waits_for_committed_batches(self):
         """Outside the cron (Run now, tests) nothing is committed per batch:
         no statistics to refresh."""
-        self.assertEqual(self.dun(date(2025, 1, 20))._refresh_statistics(), [])
+        self.make_invoice(self.consumer, 10.0, date(2025, 1, 1))
+        with patch.object(table_statistics, "refresh", return_value=[]) as refresh:
+            run = self.dun(date(2025, 1, 20))
+        self.assertEqual(run.notice_count, 1, "a batch was booked")
+        refresh.assert_not_called()
 
     def lock_is_free(self, company):
         with self.independent_cursor() as probe:
@@ -512,7 +517,7 @@ class TestDunningRun(DunningCommon):
         books it."""
         self.make_invoice(self.consumer, 10.0, date(2025, 1, 1))
         self.make_invoice(self.business, 10.0, date(2025, 1, 1))
-        original = type(self.Run)._create_fee_moves
+        original = fee_documents.create_fee_moves
         bad = self.business
 
         def conflict_for_business(run, notices, plans):
@@ -520,7 +525,7 @@ class TestDunningRun(DunningCommon):
                 raise pg_errors.SerializationFailure("could not serialize access")
             return original(run, notices, plans)
 
-        with patch.object(type(self.Run), "_create_fee_moves", conflict_for_business):
+        with patch.object(fee_documents, "create_fee_moves", conflict_for_business):
             run = self.dun(date(2025, 1, 8))
         self.assertEqual(self.notices_of(self.consumer).state, "to_send")
         self.assertFalse(self.notices_of(self.business), "nothing recorded")

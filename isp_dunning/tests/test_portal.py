@@ -9,6 +9,7 @@ from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tests.common import HOST, TEST_CURSOR_COOKIE_NAME, Opener, get_db_name
 from odoo.tools import mute_logger
 
+from ..services import portal_blocking
 from .common import DunningCommon
 
 DUE = date(2025, 1, 1)
@@ -490,7 +491,7 @@ class TestPortalBlockingHttp(HttpCase):
                 "state": "to_send",
             }
         )
-        self.customer._dunning_apply_notices(notice)
+        portal_blocking.apply_notices(notice)
         self.assertTrue(self.user.dunning_blocked)
         return notice
 

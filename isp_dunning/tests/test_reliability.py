@@ -7,7 +7,7 @@ from unittest.mock import patch
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from ..services import report_pdf, side_transaction
+from ..services import batch_reader, report_pdf, side_transaction, table_statistics
 from .common import DunningCommon
 
 RUN_LOGGER = "odoo.addons.isp_dunning.models.isp_dunning_run"
@@ -169,8 +169,14 @@ class TestCommitPerBatch(DunningCommon):
         for partner in (self.consumer, self.business):
             self.assertEqual(len(self.notices_of(partner).mail_id), 1)
 
+    def test_statistics_refreshed_after_each_committed_batch(self):
+        with patch.object(table_statistics, "refresh", wraps=table_statistics.refresh) as refresh:
+            state, count, _log = self._cron_run(date(2025, 1, 8), [])
+        self.assertEqual((state, count), ("done", 2))
+        self.assertEqual(refresh.call_count, 2, "one batch per customer")
+
     def test_crash_in_second_batch_keeps_the_first(self):
-        original = type(self.Run)._process_batch
+        original = batch_reader.read_batch
         calls = []
 
         def crash_on_second(run, *args, **kwargs):
@@ -180,7 +186,7 @@ class TestCommitPerBatch(DunningCommon):
             return original(run, *args, **kwargs)
 
         with (
-            patch.object(type(self.Run), "_process_batch", crash_on_second),
+            patch.object(batch_reader, "read_batch", crash_on_second),
             mute_logger(RUN_LOGGER),
         ):
             state, _count, log = self._cron_run(date(2025, 1, 8), [])

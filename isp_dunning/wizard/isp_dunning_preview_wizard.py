@@ -3,7 +3,7 @@ from odoo import api, fields, models
 from ..domain import claim, escalation, planning, rendering, template_context
 from ..domain.money import to_decimal
 from ..models.isp_dunning_notice import render_level
-from ..services import batch_reader
+from ..services import batch_reader, run_setup
 
 
 class IspDunningPreviewWizard(models.TransientModel):
@@ -63,7 +63,7 @@ class IspDunningPreviewWizard(models.TransientModel):
             interest_rate=to_decimal(round(level.interest_rate, 2)),
             b2b_flat_fee=level.b2b_flat_fee,
         )
-        context = run._prepare_context(level)
+        context = run_setup.prepare_context(run, level)
         currencies = self.env["res.currency"].browse(
             {item.currency for item in items.get(partner.id, [])}
         )

@@ -163,40 +163,148 @@ def test_statement_amounts_of_an_empty_statement():
     )
 
 
-def test_fee_document_claim_with_a_payment_on_it():
-    claim = collection.fee_document_claim(
-        DEBTOR,
-        "EUR",
-        number="RE/2025/00009",
+# -- the handover rule ------------------------------------------------------
+
+
+def test_handover_pending_only_for_live_booked_notices_of_a_handover_level():
+    assert collection.handover_pending(True, False, "to_send")
+    assert collection.handover_pending(True, False, "error"), "a failed handover is retried"
+    assert collection.handover_pending(True, False, "printed")
+    assert not collection.handover_pending(False, False, "to_send"), "the level hands nothing over"
+    assert not collection.handover_pending(True, True, "error"), "handed over once only"
+    assert not collection.handover_pending(True, False, "draft")
+    assert not collection.handover_pending(True, False, "cancelled")
+
+
+def test_handover_needs_the_agency_address():
+    assert collection.handover_problem("cases@inkasso.example") is None
+    assert collection.handover_problem(False) == collection.NO_AGENCY_EMAIL
+    assert collection.handover_problem("") == collection.NO_AGENCY_EMAIL
+
+
+def test_state_after_a_retried_handover_follows_the_customer_delivery():
+    assert collection.state_after_handover("email", customer_mail_sent=False) == "to_send"
+    assert collection.state_after_handover("email", customer_mail_sent=True) == "sent"
+    assert collection.state_after_handover("email_letter", customer_mail_sent=True) == "to_print"
+    assert collection.state_after_handover("email_letter", customer_mail_sent=False) == "to_send"
+    assert collection.state_after_handover("letter", customer_mail_sent=False) == "to_print"
+
+
+def test_fee_documents_handed_over_are_posted_not_reversed_of_live_notices():
+    assert collection.hands_over_fee_document("sent", "posted", "not_paid")
+    assert collection.hands_over_fee_document("error", "posted", "partial")
+    assert not collection.hands_over_fee_document("cancelled", "posted", "not_paid")
+    assert not collection.hands_over_fee_document("sent", "draft", "not_paid")
+    assert not collection.hands_over_fee_document("sent", "cancel", "not_paid")
+    assert not collection.hands_over_fee_document("sent", "posted", "reversed")
+
+
+def test_agency_language_falls_back_to_the_company_then_the_default():
+    assert collection.agency_lang("de_DE", "en_US", "fr_FR") == "de_DE"
+    assert collection.agency_lang(False, "en_US", "fr_FR") == "en_US"
+    assert collection.agency_lang(False, False, "fr_FR") == "fr_FR"
+
+
+CASE_DOCUMENTS = {
+    1: collection.Document(
+        number="RE/2025/00001",
+        document_date=date(2025, 1, 1),
+        due_date=date(2025, 1, 15),
+        total=D("100.00"),
+        residual=D("60.00"),
+        first_notice_date=date(2025, 1, 22),
+    ),
+    7: collection.Document(
+        number="MA/2025/00007",
         document_date=date(2025, 2, 5),
         due_date=date(2025, 2, 15),
-        fee=1.5,
-        lump_sum=40.0,
-        interest=0.87,
-        total=42.37,
-        residual=12.37,
-    )
-    assert claim.kind == collection.FEE
-    assert (claim.fees, claim.lump_sum, claim.interest) == (D("1.50"), D("40.00"), D("0.87"))
-    assert claim.principal == D("0")
-    assert claim.payments == D("30.00")
-    assert claim.open_amount == D("12.37")
-    text = collection.claims_csv([claim])
-    assert "RE/2025/00009;05.02.2025;15.02.2025;;0,00;1,50;40,00;0,87;30,00;12,37;EUR" in text
+        total=D("5.37"),
+        residual=D("4.37"),
+        charges=collection.Charges(fee=D("1.50"), interest=D("0.87"), return_charge=D("3.00")),
+    ),
+    9: collection.Document(
+        number="RG/2025/00009",
+        document_date=date(2025, 1, 3),
+        total=D("30.00"),
+        residual=D("-30.00"),
+        refund=True,
+    ),
+    10: collection.Document(number="BNK1/2025/00010", document_date=date(2025, 1, 4)),
+}
 
 
-def test_unpaid_fee_document_claims_its_total():
-    claim = collection.fee_document_claim(
+def case(rows, own_document=None, interest_start="due_date"):
+    return collection.case_claims(
         DEBTOR,
         "EUR",
-        number="RE/2025/00010",
-        document_date=date(2025, 2, 5),
-        due_date=None,
-        fee=1.5,
-        lump_sum=0,
-        interest=0,
-        total=1.5,
-        residual=1.5,
+        rows,
+        CASE_DOCUMENTS,
+        interest_start=interest_start,
+        own_document=own_document,
+        notice_number="MAHN/2025/00003",
+        notice_date=date(2025, 3, 1),
+        deadline=date(2025, 3, 11),
     )
-    assert claim.payments == D("0.00")
-    assert claim.open_amount == D("1.50")
+
+
+def test_case_claims_follow_the_statement_row_by_row():
+    rows = [
+        Row("principal", "invoice", "60.00", 1),
+        Row("earlier_charges", "fee_document", "4.37", 7),
+        Row("new_charges", "fee", "1.50"),
+        Row("new_charges", "return_charge", "3.00", 1),
+        Row("new_charges", "interest", "0.75", 1),
+        Row("credits", "credit_note", "-30.00", 9),
+        Row("credits", "payment", "-5.00", 10),
+    ]
+    own = collection.Document(number="MA/2025/00011")
+    invoice_row, earlier, new, refund, payment = case(rows, own)
+    assert (invoice_row.kind, invoice_row.number) == (collection.INVOICE, "RE/2025/00001")
+    # principal: what is claimed plus the 40.00 received
+    assert (invoice_row.principal, invoice_row.payments) == (D("100.00"), D("40.00"))
+    assert invoice_row.default_date == date(2025, 1, 16)
+    assert invoice_row.open_amount == D("60.00")
+    # the earlier fee document with its returned debit charge among the fees
+    assert (earlier.kind, earlier.number) == (collection.FEE, "MA/2025/00007")
+    assert (earlier.fees, earlier.interest, earlier.payments) == (D("4.50"), D("0.87"), D("1.00"))
+    assert earlier.open_amount == D("4.37")
+    # this notice's charges, the returned debit charge with the fee
+    assert (new.number, new.invoice_date, new.due_date) == (
+        "MA/2025/00011",
+        date(2025, 3, 1),
+        date(2025, 3, 11),
+    )
+    assert (new.fees, new.lump_sum, new.interest, new.payments) == (
+        D("4.50"),
+        D("0"),
+        D("0.75"),
+        D("0"),
+    )
+    assert (refund.kind, refund.open_amount) == (collection.CREDIT_NOTE, D("-30.00"))
+    assert (payment.kind, payment.open_amount) == (collection.PAYMENT, D("-5.00"))
+    statement_total = sum((row.amount for row in rows), D("0"))
+    assert collection.total_open([invoice_row, earlier, new, refund, payment]) == statement_total
+
+
+def test_case_claims_of_an_instalment_claim_only_the_overdue_part():
+    # 60.00 open of which 20.00 overdue: the principal is what is claimed
+    # plus what was received, the rest of the invoice is not handed over.
+    (row,) = case([Row("principal", "invoice", "20.00", 1)])
+    assert (row.principal, row.payments, row.open_amount) == (D("60.00"), D("40.00"), D("20.00"))
+
+
+def test_case_claims_default_date_from_the_first_reminder():
+    (row,) = case([Row("principal", "invoice", "60.00", 1)], interest_start="first_notice")
+    assert row.default_date == date(2025, 1, 22)
+
+
+def test_case_claims_number_new_charges_by_the_notice_without_a_fee_document():
+    (_invoice, new) = case(
+        [Row("principal", "invoice", "60.00", 1), Row("new_charges", "return_charge", "3.00", 1)]
+    )
+    assert (new.number, new.fees, new.open_amount) == ("MAHN/2025/00003", D("3.00"), D("3.00"))
+
+
+def test_case_claims_without_new_charges_have_no_charges_row():
+    claims = case([Row("principal", "invoice", "60.00", 1)])
+    assert [claim.kind for claim in claims] == [collection.INVOICE]

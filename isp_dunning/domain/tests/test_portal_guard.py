@@ -2,6 +2,7 @@ from datetime import date, timedelta
 from decimal import Decimal as D
 
 import pytest
+from domain import portal_guard
 from domain.portal_guard import (
     BELOW_THRESHOLD,
     BLOCK,
@@ -116,3 +117,63 @@ def test_an_announcement_counts_from_its_delivery():
 def test_an_announcement_waiting_in_the_queue_never_counts():
     assert not announcement_counts(None, TODAY, 14)
     assert not announcement_counts(None, TODAY, 0)
+
+
+# -- retrying and lifting blocks ----------------------------------------------
+
+
+def test_retry_blocks_a_postponed_block():
+    step = portal_guard.retry_block_step(
+        postponed=True, blocked=False, released=False, from_this_run=False
+    )
+    assert step == portal_guard.BLOCK
+
+
+def test_retry_blocks_again_a_block_lifted_on_payment():
+    step = portal_guard.retry_block_step(
+        postponed=False, blocked=True, released=True, from_this_run=False
+    )
+    assert step == portal_guard.BLOCK_AGAIN
+
+
+def test_retry_leaves_notices_of_the_run_and_blocks_in_force():
+    # decided moments ago by the run itself
+    assert (
+        portal_guard.retry_block_step(
+            postponed=True, blocked=False, released=False, from_this_run=True
+        )
+        is None
+    )
+    # in force (blocked, not released), or lifted by a manager (not released)
+    assert (
+        portal_guard.retry_block_step(
+            postponed=False, blocked=True, released=False, from_this_run=False
+        )
+        is None
+    )
+    # a postponed block that went ahead since
+    assert (
+        portal_guard.retry_block_step(
+            postponed=True, blocked=True, released=False, from_this_run=False
+        )
+        is None
+    )
+    assert (
+        portal_guard.retry_block_step(
+            postponed=False, blocked=False, released=False, from_this_run=False
+        )
+        is None
+    )
+
+
+def test_retry_goes_ahead_only_with_an_invoice_keeping_the_block_and_no_guard():
+    assert portal_guard.retry_goes_ahead(True, [])
+    assert not portal_guard.retry_goes_ahead(False, [])
+    assert not portal_guard.retry_goes_ahead(True, ["below the threshold"])
+
+
+def test_release_lifts_dunning_blocks_without_invoices_keeping_them():
+    assert portal_guard.releases_block(blocked=True, by_hand=False, keeps_blocked=False)
+    assert not portal_guard.releases_block(blocked=True, by_hand=False, keeps_blocked=True)
+    assert not portal_guard.releases_block(blocked=True, by_hand=True, keeps_blocked=False)
+    assert not portal_guard.releases_block(blocked=False, by_hand=False, keeps_blocked=False)
