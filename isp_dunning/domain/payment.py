@@ -9,8 +9,8 @@ notice's currency.
 
 Netting credits (:func:`net_credits`), as the notice's claim statement
 does: every open credit of the customer in the notice's currency is netted,
-whatever document it came from, the oldest first (by its date, then its
-document). The amount to pay is what the documents leave open after the
+whatever document it came from, the oldest first (by its date, then in the
+order booked). The amount to pay is what the documents leave open after the
 credits, never below zero. When the credits cover the documents, nothing is
 payable: the last credit netted is used only in part and the rest of the
 credits stays with the customer (``credit_left``).
@@ -103,8 +103,8 @@ class Netting:
 
 def open_credits(credits, rounding=CENT):
     """The credits to net, each once, the oldest first (by date, a credit
-    without a date last, then by id): posted, with an amount above zero at
-    the currency's rounding."""
+    without a date last, then by id, the order booked): posted, with an
+    amount above zero at the currency's rounding."""
     seen = set()
     result = []
     for credit in credits:

@@ -126,7 +126,8 @@ class IspDunningNotice(models.Model):
             number=move.name or "",
             kind="credit_note" if move.move_type == "out_refund" else "payment",
             amount=-to_decimal(line.amount_residual_currency),
-            date=line.date_maturity or line.date,
+            # its age: the day it was booked (a credit note's due date says nothing)
+            date=line.date,
             posted=line.parent_state == "posted",
         )
 

@@ -272,10 +272,9 @@ class TestPayLinkHttp(HttpCase):
         notice = self.escalate()
         documents = self.invoices | notice.fee_move_id | notice._claim_earlier_charges()
         gross = sum(documents.mapped("amount_residual"))
-        # After the notice: a credit note and a payment not allocated.
-        when = DUE + timedelta(days=50)
-        refund = make_credit_note(self.env, self.customer, 30.0, when)
-        unapplied = make_unapplied_payment(self.env, self.customer, 20.0, when)
+        # After the notice: a credit note and, later, a payment not allocated.
+        refund = make_credit_note(self.env, self.customer, 30.0, DUE + timedelta(days=50))
+        unapplied = make_unapplied_payment(self.env, self.customer, 20.0, DUE + timedelta(days=52))
         self.assertEqual(refund.state, "posted")
         self.assertAlmostEqual(refund.amount_residual, 30.0)
         self.assertTrue(unapplied.origin_payment_id, "an Odoo payment")
@@ -288,6 +287,7 @@ class TestPayLinkHttp(HttpCase):
         self.assertEqual(response.status_code, 200)
         for move in documents | refund | unapplied:
             self.assertIn(move.name, response.text)
+        # the older credit first
         self.assertEqual(
             self.credit_rows(response),
             [(refund.name, "-30.00"), (unapplied.name, "-20.00")],
