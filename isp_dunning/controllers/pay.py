@@ -25,12 +25,31 @@ class DunningPayLink(PortalAccount):
             # One neutral page for every failure: nothing about the notice.
             return request.render("isp_dunning.pay_link_invalid", {}, status=404)
         notice = notice.with_context(lang=notice.partner_id.lang or request.env.lang)
-        moves = notice._dunning_open_moves()
-        amount = notice._dunning_open_amount(moves)
+        claim = notice._dunning_pay_claim()
+        moves, netting = claim["moves"], claim["netting"]
+        amount = netting.amount_due
         path = payment.pay_path(notice.id, access_token)
+        lines = {line.id: line for line in claim["credit_lines"]}
+        labels = {
+            "credit_note": notice.env._("Credit note"),
+            "payment": notice.env._("Payment"),
+        }
         values = {
             "notice": notice,
             "moves": moves,
+            # The credits netted, each with the part netted (the last one of
+            # credits beyond the open amount only in part).
+            "credits": [
+                {
+                    "move": lines[netted.credit.id].move_id,
+                    "label": labels[netted.credit.kind],
+                    "date": netted.credit.date,
+                    "amount": float(netted.amount),
+                }
+                for netted in netting.credits
+            ],
+            "covered": netting.covered,
+            "credit_left": float(netting.credit_left),
             "amount": float(amount),
             "currency": notice.currency_id,
             "company": notice.company_id,
@@ -68,14 +87,17 @@ class DunningPayLink(PortalAccount):
     )
     def dunning_pay_transaction(self, notice_id, access_token, **kwargs):
         """One payment transaction for every document still open on the
-        notice; Odoo's post-processing books the payment and reconciles it
-        with them. The amount is the one computed now, not the browser's."""
+        notice, less the customer's open credits netted against them; Odoo's
+        post-processing books the payment and reconciles it with the
+        documents, and the credits with what they leave open
+        (payment.transaction._create_payment). The amount is the one
+        computed now, not the browser's."""
         notice = request.env["isp.dunning.notice"]._dunning_find_by_token(notice_id, access_token)
         if not notice:
             raise ValidationError(request.env._("This payment link is not valid."))
-        moves = notice._dunning_open_moves()
-        amount = notice._dunning_open_amount(moves)
-        if not moves or not amount:
+        claim = notice._dunning_pay_claim()
+        moves, amount = claim["moves"], claim["netting"].amount_due
+        if not moves or amount <= 0:
             raise ValidationError(request.env._("Nothing is left to pay on this notice."))
         self._validate_transaction_kwargs(kwargs)
         for key in ("amount", "landing_route", "csrf_token"):
@@ -87,7 +109,10 @@ class DunningPayLink(PortalAccount):
             partner_id=notice.partner_id.id,
             landing_route=payment.pay_path(notice.id, access_token),
             reference_prefix=notice.name,
-            custom_create_values={"invoice_ids": [Command.set(moves.ids)]},
+            custom_create_values={
+                "invoice_ids": [Command.set(moves.ids)],
+                "dunning_credit_move_ids": [Command.set(claim["credit_lines"].move_id.ids)],
+            },
             **kwargs,
         )
         if tx_sudo.provider_id.company_id != notice.company_id:

@@ -6,6 +6,11 @@ exactly what an uninterrupted history without it would have charged: the
 invoices get back the dunning state they had before the notice (stored on
 its lines when it was booked), its fee document is reversed and a portal
 block it caused is lifted.
+
+Returned direct debits the notice passed on (charged, or settled without a
+charge) are pending again: the next notice passes them on as the cancelled
+one did. Returns recorded after the notice stay pending as well, so the
+invoice's pending count is the current one plus those the notice settled.
 """
 
 from dataclasses import dataclass
@@ -81,3 +86,12 @@ def invoice_values(before):
         "dunning_handed_over": bool(before.handed_over),
         "dunning_handover_date": before.handover_date or False,
     }
+
+
+def returns_pending_after(current, settled):
+    """The returned debits of an invoice still to pass on once a notice that
+    settled ``settled`` of them is cancelled: those come back on top of the
+    ``current`` ones (returned after the notice)."""
+    if current < 0 or settled < 0:
+        raise ValueError("returned debits cannot be counted below zero")
+    return current + settled

@@ -1,17 +1,29 @@
 """What a notice's pay link shows and collects: the notice's documents as
-they stand now, and whether a link is still good.
+they stand now, the customer's open credits netted against them, and
+whether a link is still good.
 
 Plain data only: the Odoo layer passes the documents of a notice (its
-invoices and fee documents) with their residual amounts today.
+invoices and fee documents) with their residual amounts today, and the
+customer's open credits (credit notes and payments not yet allocated) in the
+notice's currency.
+
+Netting credits (:func:`net_credits`), as the notice's claim statement
+does: every open credit of the customer in the notice's currency is netted,
+whatever document it came from, the oldest first (by its date, then in the
+order booked). The amount to pay is what the documents leave open after the
+credits, never below zero. When the credits cover the documents, nothing is
+payable: the last credit netted is used only in part and the rest of the
+credits stays with the customer (``credit_left``).
 """
 
 from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
-from .money import CENT, round_money
+from .money import CENT, round_money, to_decimal
 
 # A notice that was cancelled, or never went out, has no pay link.
 PAYABLE_STATES = frozenset({"to_send", "sent", "to_print", "printed", "error"})
@@ -48,6 +60,93 @@ def open_documents(documents, rounding=CENT):
 def total_open(documents, rounding=CENT):
     """The sum of the residuals of ``documents``, rounded once."""
     return round_money(sum((d.residual for d in documents), Decimal("0")), rounding)
+
+
+@dataclass(frozen=True)
+class Credit:
+    """An open credit of the customer: a credit note or a payment not yet
+    allocated. ``amount`` is what it still credits (a positive amount)."""
+
+    id: int
+    number: str
+    kind: str  # "credit_note" or "payment"
+    amount: Decimal
+    date: date | None = None
+    posted: bool = True
+
+
+@dataclass(frozen=True)
+class Netted:
+    """A credit and the part of it netted against the documents."""
+
+    credit: Credit
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class Netting:
+    """The documents open now with the credits netted against them."""
+
+    documents: tuple  # Document still open, in the given order
+    credits: tuple  # Netted, oldest credit first
+    amount_open: Decimal  # what the documents leave open
+    amount_credits: Decimal  # the credits netted (positive)
+    amount_due: Decimal  # what is left to pay, never below zero
+    credit_left: Decimal  # credits beyond the open amount, not netted
+
+    @property
+    def covered(self):
+        """The credits cover everything open: nothing to pay, though
+        documents are open."""
+        return bool(self.documents) and self.amount_due <= 0
+
+
+def open_credits(credits, rounding=CENT):
+    """The credits to net, each once, the oldest first (by date, a credit
+    without a date last, then by id, the order booked): posted, with an
+    amount above zero at the currency's rounding."""
+    seen = set()
+    result = []
+    for credit in credits:
+        if credit.id in seen:
+            continue
+        seen.add(credit.id)
+        if to_decimal(credit.amount) < 0:
+            raise ValueError(f"credit {credit.number or credit.id} has a negative amount")
+        if credit.posted and round_money(credit.amount, rounding) > 0:
+            result.append(credit)
+    return sorted(result, key=lambda c: (c.date is None, c.date or date.min, c.id))
+
+
+def net_credits(documents, credits, rounding=CENT):
+    """Net the customer's open ``credits`` against the notice's open
+    ``documents`` (see the module text).
+
+    :param documents: the notice's :class:`Document`, in the notice's order
+    :param credits: the customer's :class:`Credit` in the notice's currency
+    :returns: :class:`Netting`
+    """
+    still_open = open_documents(documents, rounding)
+    amount_open = total_open(still_open, rounding)
+    remaining = amount_open
+    netted = []
+    left = Decimal("0")
+    for credit in open_credits(credits, rounding):
+        amount = round_money(credit.amount, rounding)
+        use = min(amount, remaining)
+        if use > 0:
+            netted.append(Netted(credit, use))
+            remaining -= use
+        left += amount - use
+    amount_credits = sum((n.amount for n in netted), Decimal("0"))
+    return Netting(
+        documents=tuple(still_open),
+        credits=tuple(netted),
+        amount_open=amount_open,
+        amount_credits=amount_credits,
+        amount_due=amount_open - amount_credits,
+        credit_left=left,
+    )
 
 
 def link_valid(state, expected_token, given_token):

@@ -14,6 +14,7 @@ from . import (
     isp_dunning_payment_match,
     isp_dunning_run,
     mail_mail,
+    payment_transaction,
     res_company,
     res_config_settings,
     res_partner,

@@ -1,16 +1,9 @@
 from collections import defaultdict
-from datetime import timedelta
-
-from stdnum import iban
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from ..domain import claim as claim_rules
-from ..domain import rendering, template_context
-from ..domain.escalation import is_business
-from ..domain.money import to_decimal
-from ..services import cancellation
+from ..services import cancellation, notice_context
 
 NOTICE_STATES = [
     ("draft", "Draft"),
@@ -328,253 +321,37 @@ class IspDunningNotice(models.Model):
         }
 
     # ------------------------------------------------------------------
-    # Rendering
+    # Rendering (services/notice_context.py)
     # ------------------------------------------------------------------
     def _render_context(self):
         """The plain data snapshot the reminder templates see."""
         self.ensure_one()
-        lines = [
-            {
-                "move": line.move_id,
-                "due_date": line.due_date,
-                "days_overdue": line.days_overdue,
-                "amount_open": line.amount_open,
-                "level": line.level_id,
-                "interest_date_from": line.interest_date_from,
-                "interest_date_to": line.interest_date_to,
-                "interest_days": line.interest_days,
-                "interest_amount": line.interest_amount,
-                "interest_detail": line.interest_detail,
-            }
-            for line in self.line_ids
-        ]
-        return self._build_render_context(
-            partner=self.partner_id,
-            level=self.level_id,
-            date=self.date,
-            deadline=self.deadline_date,
-            currency=self.currency_id,
-            lines=lines,
-            amounts={
-                "amount_open": self.amount_open,
-                "fee_amount": self.fee_amount,
-                "lump_sum_amount": self.lump_sum_amount,
-                "interest_amount": self.interest_amount,
-                "return_charge_amount": self.return_charge_amount,
-                "amount_earlier_charges": self.amount_earlier_charges,
-                "amount_credits": self.amount_credits,
-                "fee_credited": self.fee_credited,
-                "amount_total_due": self.amount_total_due,
-            },
-            reference=self.name,
-            company=self.company_id,
-            claim=self._claim_statement(),
-        )
+        return notice_context.render_context(self)
 
     def _claim_statement(self):
         """The notice's claim statement (domain.claim.Claim) as stated to the
-        customer; for a notice booked before claims were stored, its lines
-        and charges."""
+        customer."""
         self.ensure_one()
-        if self.claim_data:
-            return claim_rules.Claim.from_data(self.claim_data)
-        lines = [
-            {"move": line.move_id, "amount_open": line.amount_open, "due_date": line.due_date}
-            for line in self.line_ids
-        ]
-        return _claim_of_lines(
-            lines,
-            {
-                "fee_amount": self.fee_amount,
-                "lump_sum_amount": self.lump_sum_amount,
-                "interest_amount": self.interest_amount,
-                "fee_credited": self.fee_credited,
-            },
-        )
+        return notice_context.claim_statement(self)
 
     def _claim_earlier_charges(self):
-        """The earlier fee documents the notices' claim statements list: the
-        pay link and payments quoting a notice settle them with the notice."""
-        return self.env["account.move"].browse(
-            sorted(
-                {
-                    row.move_id
-                    for notice in self
-                    for row in notice._claim_statement().rows
-                    if row.section == "earlier_charges" and row.move_id
-                }
-            )
-        )
+        """The earlier fee documents the notices' claim statements list."""
+        return notice_context.claim_earlier_charges(self)
 
     @api.model
     def _claim_context(self, statement, lang):
         """What the templates see as ``claim``, labelled in ``lang``."""
-        move_ids = {row.move_id for row in statement.rows if row.move_id}
-        moves = self.env["account.move"].sudo().browse(sorted(move_ids))
-        documents = {move.id: move.name or "" for move in moves}
-        env = self.with_context(lang=lang).env
-        titles = {
-            "principal": env._("Invoices"),
-            "earlier_charges": env._("Earlier dunning charges still open"),
-            "new_charges": env._("Charges of this notice"),
-            "credits": env._("Credits and payments"),
-        }
-        labels = {
-            "invoice": env._("Invoice"),
-            "fee_document": env._("Dunning charges"),
-            "fee": env._("Dunning fee"),
-            "lump_sum": env._("Lump sum (§ 288 (5) BGB)"),
-            "interest": env._("Default interest"),
-            "return_charge": env._("Returned direct debit charge"),
-            "credit_note": env._("Credit note"),
-            "payment": env._("Payment"),
-        }
-        return claim_rules.claim_context(statement, documents, lang, titles, labels)
+        return notice_context.claim_context(self.env, statement, lang)
 
     @api.model
-    def _build_render_context(
-        self,
-        partner,
-        level,
-        date,
-        deadline,
-        currency,
-        lines,
-        amounts,
-        reference,
-        company,
-        claim=None,
-    ):
-        def text(value):
-            return value or ""
-
-        def money(value):
-            return to_decimal(currency.round(value or 0.0))
-
-        banks = company.partner_id.bank_ids
-        # Prefer an IBAN: that is what a German customer transfers to.
-        bank = banks.filtered(lambda b: iban.is_valid(b.acc_number or ""))[:1] or banks[:1]
-        company_data = {
-            "name": text(company.name),
-            "street": text(company.street),
-            "zip": text(company.zip),
-            "city": text(company.city),
-            "country": text(company.country_id.name),
-            "vat": text(company.vat),
-            "email": text(company.email),
-            "phone": text(company.phone),
-            "website": text(company.website),
-            "iban": text(bank.acc_number),
-            "bic": text(bank.bank_bic),
-            "bank_name": text(bank.bank_name),
-        }
-        lang = partner.lang or "en_US"
-        partner_data = {
-            "name": text(partner.name),
-            "ref": text(partner.ref),
-            "street": text(partner.street),
-            "zip": text(partner.zip),
-            "city": text(partner.city),
-            "country": text(partner.country_id.name),
-            "email": text(partner.email),
-            "lang": lang,
-            "is_business": is_business(partner.is_company, partner.vat),
-        }
-        base_url = company.get_base_url()
-        invoices = []
-        interest_lines = []
-        for line in lines:
-            move = line["move"]
-            invoices.append(
-                {
-                    "number": text(move.name),
-                    "date": move.invoice_date,
-                    "due_date": line["due_date"],
-                    "amount_total": money(move.amount_total),
-                    "amount_open": money(line["amount_open"]),
-                    "days_overdue": line["days_overdue"],
-                    "level_name": text(line["level"].with_context(lang=lang).name),
-                    "portal_url": base_url + move.get_portal_url(),
-                }
-            )
-            if line["interest_amount"]:
-                interest_lines.append(
-                    {
-                        "invoice": text(move.name),
-                        "date_from": line["interest_date_from"],
-                        "date_to": line["interest_date_to"],
-                        "days": line["interest_days"],
-                        "detail": text(line["interest_detail"]),
-                        "amount": money(line["interest_amount"]),
-                    }
-                )
-        notice_data = {
-            "level_name": text(level.with_context(lang=lang).name),
-            "level_sequence": level.sequence,
-            "date": date,
-            "deadline": deadline,
-            "currency_symbol": text(currency.symbol),
-            "currency": text(currency.name),
-            "payment_reference": text(reference),
-            "number": text(reference),
-            "portal_block_announced": level.announce_portal_block,
-            "portal_block": level.block_portal,
-            "portal_block_date": (
-                date + timedelta(days=company.dunning_block_notice_days)
-                if level.announce_portal_block and date
-                else None
-            ),
-            "interest_lines": interest_lines,
-            # the notice's own links, set by _render_context (payment part)
-            "pay_url": "",
-            "girocode_url": "",
-        }
-        notice_data.update({key: money(value) for key, value in amounts.items()})
-        return template_context.make_context(
-            company=company_data,
-            partner=partner_data,
-            notice=notice_data,
-            invoices=invoices,
-            lang=lang,
-            claim=self._claim_context(claim or _claim_of_lines(lines, amounts), lang),
-        )
+    def _build_render_context(self, **parts):
+        """A render context from its parts (see
+        ``notice_context.build_render_context``)."""
+        return notice_context.build_render_context(self.env, **parts)
 
     def _render_parts(self, level=None, context=None):
         """Subject, text and HTML of the notice in the customer's language."""
         self.ensure_one()
         level = (level or self.level_id).with_context(lang=self.partner_id.lang)
         context = context or self._render_context()
-        return render_level(level, context)
-
-
-def _claim_of_lines(lines, amounts):
-    """A claim from a notice's lines and amounts alone (a notice booked before
-    claims were stored): its invoices and this notice's charges."""
-    rows = [
-        claim_rules.ClaimRow(
-            "principal",
-            "invoice",
-            to_decimal(line["amount_open"]),
-            line["move"].id,
-            line["due_date"],
-        )
-        for line in lines
-    ]
-    for kind, key in (
-        ("fee", "fee_amount"),
-        ("lump_sum", "lump_sum_amount"),
-        ("interest", "interest_amount"),
-    ):
-        if amounts.get(key):
-            rows.append(claim_rules.ClaimRow("new_charges", kind, to_decimal(amounts[key])))
-    return claim_rules.Claim(rows=tuple(rows), fee_credited=to_decimal(amounts.get("fee_credited")))
-
-
-def render_level(level, context):
-    """Render a level's three templates over a context; raises
-    rendering.TemplateProblem with a readable message."""
-    return {
-        "subject": rendering.render(level.subject_template, context, html=False).strip(),
-        "body_text": rendering.render(level.body_text_template, context, html=False),
-        "body_html": rendering.render(level.body_html_template, context, html=True),
-    }
+        return notice_context.render_level(level, context)

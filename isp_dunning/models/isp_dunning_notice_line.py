@@ -31,6 +31,11 @@ class IspDunningNoticeLine(models.Model):
     interest_days = fields.Integer()
     interest_detail = fields.Char(help="Days and annual rates of each period.")
     interest_amount = fields.Monetary(string="Interest")
+    returns_settled = fields.Integer(
+        string="Returned Debits Passed On",
+        help="Returned direct debits of the invoice this notice passed on (charged, or "
+        "settled without a charge); cancelling the notice makes them pending again.",
+    )
 
     # The invoice's dunning state before this notice, so that cancelling the
     # notice can return the invoice to it (domain.cancellation).

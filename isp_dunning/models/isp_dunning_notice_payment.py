@@ -86,17 +86,80 @@ class IspDunningNotice(models.Model):
         still_open = payment.open_documents(documents, to_decimal(self.currency_id.rounding))
         return moves.browse([document.id for document in still_open])
 
-    def _dunning_open_amount(self, moves=None):
-        """The total still open on the notice, rounded once."""
+    def _dunning_open_credits(self):
+        """The customer's open credits in the notice's currency as they stand
+        now: the receivable lines of credit notes and of payments not yet
+        allocated (any posted receivable line with a credit still open), in
+        the order they are netted (domain.payment.open_credits)."""
+        self.ensure_one()
+        lines = (
+            self.env["account.move.line"]
+            .sudo()
+            .search(
+                [
+                    ("company_id", "=", self.company_id.id),
+                    ("parent_state", "=", "posted"),
+                    ("account_id.account_type", "=", "asset_receivable"),
+                    ("reconciled", "=", False),
+                    (
+                        "move_id.commercial_partner_id",
+                        "=",
+                        self.partner_id.commercial_partner_id.id,
+                    ),
+                    ("currency_id", "=", self.currency_id.id),
+                    ("amount_residual_currency", "<", 0),
+                ]
+            )
+        )
+        credits = payment.open_credits(
+            [self._dunning_credit_of(line) for line in lines],
+            to_decimal(self.currency_id.rounding),
+        )
+        return lines.browse([credit.id for credit in credits])
+
+    @api.model
+    def _dunning_credit_of(self, line):
+        """A receivable line with a credit open as the core sees it."""
+        move = line.move_id
+        return payment.Credit(
+            id=line.id,
+            number=move.name or "",
+            kind="credit_note" if move.move_type == "out_refund" else "payment",
+            amount=-to_decimal(line.amount_residual_currency),
+            # its age: the day it was booked (a credit note's due date says nothing)
+            date=line.date,
+            posted=line.parent_state == "posted",
+        )
+
+    def _dunning_pay_claim(self, moves=None):
+        """What the pay link shows and collects now: the notice's documents
+        still open, the customer's open credits netted against them and the
+        amount left to pay (domain.payment.net_credits).
+
+        :returns: ``{"moves": account.move, "credit_lines": account.move.line
+            netted, "netting": domain.payment.Netting}``
+        """
         self.ensure_one()
         moves = self._dunning_open_moves() if moves is None else moves
-        documents = [
-            payment.Document(
-                id=m.id, number=m.name, kind="", residual=to_decimal(m.amount_residual)
-            )
-            for m in moves
-        ]
-        return payment.total_open(documents, to_decimal(self.currency_id.rounding))
+        lines = self._dunning_open_credits()
+        netting = payment.net_credits(
+            [self._dunning_document_of(move) for move in moves],
+            [self._dunning_credit_of(line) for line in lines],
+            to_decimal(self.currency_id.rounding),
+        )
+        netted_ids = [netted.credit.id for netted in netting.credits]
+        return {"moves": moves, "credit_lines": lines.browse(netted_ids), "netting": netting}
+
+    @api.model
+    def _dunning_document_of(self, move):
+        return payment.Document(
+            id=move.id, number=move.name or "", kind="", residual=to_decimal(move.amount_residual)
+        )
+
+    def _dunning_open_amount(self, moves=None):
+        """What is left to pay on the notice now: its open documents less
+        the customer's open credits, rounded once, never below zero."""
+        return self._dunning_pay_claim(moves)["netting"].amount_due
 
     # ------------------------------------------------------------------
     # GiroCode

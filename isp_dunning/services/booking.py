@@ -97,6 +97,7 @@ def _notice_vals(run, notice, channel, email, move_data):
                     "interest_days": line.interest_days,
                     "interest_detail": planning.describe_instalments(line.instalments),
                     "interest_amount": float(line.interest_amount),
+                    "returns_settled": line.returns_settled,
                     **_before_vals(before),
                 }
             )

@@ -131,6 +131,17 @@ def _restore_invoices(notice):
                 "was booked: they keep their current level and dates."
             )
         )
+    for line in notice.line_ids.filtered("returns_settled"):
+        # The returned debits it passed on are pending again (with any
+        # returned since): the next notice passes them on as it did.
+        move = line.move_id.sudo()
+        Move.browse(move.id).sudo().write(
+            {
+                "dunning_returns_pending": cancellation.returns_pending_after(
+                    move.dunning_returns_pending, line.returns_settled
+                )
+            }
+        )
     for line in notice.line_ids.filtered("before_recorded"):
         before = cancellation.InvoiceBefore(
             level_id=line.before_level_id.id or None,

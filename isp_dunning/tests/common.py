@@ -5,6 +5,57 @@ from odoo.fields import Command
 from odoo.sql_db import db_connect
 
 
+def make_credit_note(env, partner, amount, when):
+    """A posted credit note of ``amount`` (no tax), not reconciled."""
+    move = env["account.move"].create(
+        {
+            "move_type": "out_refund",
+            "partner_id": partner.id,
+            "invoice_date": when,
+            "invoice_line_ids": [
+                Command.create(
+                    {"name": "Goodwill", "price_unit": amount, "tax_ids": [Command.clear()]}
+                )
+            ],
+        }
+    )
+    move.action_post()
+    return move
+
+
+def make_unapplied_payment(env, partner, amount, when):
+    """A customer payment received on the company's bank journal and not
+    allocated to any invoice; returns its journal entry."""
+    journal = env["account.journal"].search(
+        [("type", "=", "bank"), ("company_id", "=", env.company.id)], limit=1
+    )
+    payment = env["account.payment"].create(
+        {
+            "payment_type": "inbound",
+            "partner_type": "customer",
+            "partner_id": partner.id,
+            "amount": amount,
+            "date": when,
+            "journal_id": journal.id,
+        }
+    )
+    payment.action_post()
+    return payment.move_id
+
+
+def open_receivables(env, partner):
+    """The customer's open posted receivable lines."""
+    env.flush_all()
+    return env["account.move.line"].search(
+        [
+            ("partner_id", "=", partner.id),
+            ("account_id.account_type", "=", "asset_receivable"),
+            ("parent_state", "=", "posted"),
+            ("reconciled", "=", False),
+        ]
+    )
+
+
 class DunningCommon(AccountTestInvoicingCommon):
     """A company with a four-step ladder and helpers for dated scenarios."""
 
@@ -113,6 +164,15 @@ class DunningCommon(AccountTestInvoicingCommon):
             .create({"amount": amount, "payment_date": when})
             ._create_payments()
         )
+
+    def credit_note(self, partner, amount, when):
+        return make_credit_note(self.env, partner, amount, when)
+
+    def unapplied_payment(self, partner, amount, when):
+        return make_unapplied_payment(self.env, partner, amount, when)
+
+    def open_receivables(self, partner):
+        return open_receivables(self.env, partner)
 
     def independent_cursor(self):
         """A cursor on a connection of its own (another session), unlike the

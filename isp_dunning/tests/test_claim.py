@@ -29,63 +29,6 @@ class TestClaim(DunningCommon):
             }
         )
 
-    def _receivables(self, partner):
-        return self.env["account.move.line"].search(
-            [
-                ("partner_id", "=", partner.id),
-                ("account_id.account_type", "=", "asset_receivable"),
-                ("parent_state", "=", "posted"),
-                ("reconciled", "=", False),
-            ]
-        )
-
-    def _credit_note(self, partner, amount, when):
-        move = self.env["account.move"].create(
-            {
-                "move_type": "out_refund",
-                "partner_id": partner.id,
-                "invoice_date": when,
-                "invoice_line_ids": [
-                    Command.create(
-                        {"name": "Goodwill", "price_unit": amount, "tax_ids": [Command.clear()]}
-                    )
-                ],
-            }
-        )
-        move.action_post()
-        return move
-
-    def _unapplied_payment(self, partner, amount, when):
-        """A received payment booked on the customer's account, not allocated."""
-        receivable = partner.property_account_receivable_id
-        bank = self.company_data["default_journal_bank"]
-        move = self.env["account.move"].create(
-            {
-                "move_type": "entry",
-                "journal_id": bank.id,
-                "partner_id": partner.id,
-                "date": when,
-                "line_ids": [
-                    Command.create(
-                        {
-                            "account_id": bank.default_account_id.id,
-                            "debit": amount,
-                            "partner_id": partner.id,
-                        }
-                    ),
-                    Command.create(
-                        {
-                            "account_id": receivable.id,
-                            "credit": amount,
-                            "partner_id": partner.id,
-                        }
-                    ),
-                ],
-            }
-        )
-        move.action_post()
-        return move
-
     def _rows(self, notice, section=None):
         return [row for row in notice._claim_statement().rows if section in (None, row.section)]
 
@@ -99,15 +42,15 @@ class TestClaim(DunningCommon):
         Musterhaus case: earlier fee documents were missing)."""
         plain = self.make_invoice(self.business, 1000.0, date(2025, 1, 1))
         split = self.make_invoice(self.business, 200.0, None, date(2025, 1, 1), term=self.term)
-        refund = self._credit_note(self.business, 30.0, date(2025, 1, 3))
-        payment = self._unapplied_payment(self.business, 20.0, date(2025, 1, 4))
+        refund = self.credit_note(self.business, 30.0, date(2025, 1, 3))
+        payment = self.unapplied_payment(self.business, 20.0, date(2025, 1, 4))
         days = [date(2025, 1, 8), date(2025, 1, 22), date(2025, 2, 5), date(2025, 2, 19)]
         for day in days:
             self.dun(day)
             notice = self.notices_of(self.business).filtered(lambda n, day=day: n.date == day)
             self.assertEqual(len(notice), 1, day)
             self.env.flush_all()
-            lines = self._receivables(self.business)
+            lines = self.open_receivables(self.business)
             # what the notice lists: overdue instalments of its invoices, every
             # open fee document, every credit
             listed = lines.filtered(
@@ -130,7 +73,7 @@ class TestClaim(DunningCommon):
             self.assertAlmostEqual(float(new_charges), own.amount_residual, places=2)
         final = self.notices_of(self.business)[-1]
         self.assertEqual(final.level_id, self.level_4)
-        all_open = self._receivables(self.business)
+        all_open = self.open_receivables(self.business)
         self.assertAlmostEqual(
             final.amount_total_due, sum(all_open.mapped("amount_residual")), places=2
         )
@@ -203,7 +146,7 @@ class TestClaim(DunningCommon):
             }
         )
         invoice = self.make_invoice(self.business, 1000.0, date(2025, 1, 1))
-        refund = self._credit_note(self.business, 30.0, date(2025, 1, 3))
+        refund = self.credit_note(self.business, 30.0, date(2025, 1, 3))
         for day in (date(2025, 1, 8), date(2025, 1, 22), date(2025, 2, 5), date(2025, 2, 19)):
             self.dun(day)
         final = self.notices_of(self.business)[-1]
@@ -305,6 +248,6 @@ class TestClaim(DunningCommon):
         self.env.flush_all()
         self.assertAlmostEqual(
             final.amount_total_due,
-            sum(self._receivables(self.business).mapped("amount_residual")),
+            sum(self.open_receivables(self.business).mapped("amount_residual")),
             places=2,
         )

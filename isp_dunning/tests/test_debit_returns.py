@@ -176,6 +176,76 @@ class TestDebitReturns(DunningCommon):
         self.assertEqual(later.return_charge_amount, 0.0)
         self.assertFalse(self.return_lines(later), "charged once")
 
+    def figures(self, notice):
+        return (
+            notice.date,
+            notice.level_id,
+            notice.fee_amount,
+            notice.interest_amount,
+            notice.return_charge_amount,
+            notice.amount_total_due,
+            notice.fee_move_id.amount_total,
+            len(self.return_lines(notice)),
+        )
+
+    def test_cancelled_notice_gives_back_the_return_it_passed_on(self):
+        self.company.dunning_return_charge = 3.0
+        invoice = self.dunned_to_level_2()
+        self.return_debit(self.pay(invoice, 1000.0, day(25)))
+        self.assertEqual(invoice.dunning_returns_pending, 1)
+        self.dun(day(40))
+        notice = self.notices_of(self.consumer)[-1]
+        self.assertEqual(notice.return_charge_amount, 3.0)
+        self.assertEqual(notice.line_ids.returns_settled, 1)
+        self.assertEqual(invoice.dunning_returns_pending, 0)
+        uninterrupted = self.figures(notice)
+
+        notice.action_cancel()
+        self.assertEqual(notice.fee_move_id.payment_state, "reversed")
+        self.assertEqual(invoice.dunning_returns_pending, 1, "pending again")
+        self.assertEqual(invoice.dunning_level_id, self.level_2)
+
+        # The rerun passes the return charge on again, as the cancelled notice did.
+        self.dun(day(40))
+        rerun = self.notices_of(self.consumer)[-1]
+        self.assertNotEqual(rerun, notice)
+        self.assertEqual(self.figures(rerun), uninterrupted)
+        self.assertEqual(rerun.line_ids.returns_settled, 1)
+        self.assertEqual(invoice.dunning_returns_pending, 0)
+        # and only once: the next level charges none.
+        self.dun(day(54))
+        self.assertEqual(self.notices_of(self.consumer)[-1].return_charge_amount, 0.0)
+
+    def test_a_return_after_the_cancelled_notice_stays_pending_too(self):
+        self.company.dunning_return_charge = 3.0
+        invoice = self.dunned_to_level_2()
+        self.return_debit(self.pay(invoice, 1000.0, day(25)))
+        self.dun(day(40))
+        notice = self.notices_of(self.consumer)[-1]
+        self.assertEqual(notice.return_charge_amount, 3.0)
+        # Debited again after the notice, and returned again.
+        self.return_debit(self.pay(invoice, 1000.0, day(42)))
+        self.assertEqual(invoice.dunning_returns_pending, 1)
+
+        notice.action_cancel()
+        self.assertEqual(invoice.dunning_returns_pending, 2)
+        self.dun(day(43))
+        rerun = self.notices_of(self.consumer)[-1]
+        self.assertEqual(rerun.level_id, self.level_3)
+        self.assertEqual(rerun.return_charge_amount, 6.0)
+        self.assertEqual(self.return_lines(rerun).price_unit, 6.0)
+        self.assertEqual(invoice.dunning_returns_pending, 0)
+
+    def test_a_cancelled_notice_without_returns_leaves_them_alone(self):
+        self.company.dunning_return_charge = 3.0
+        invoice = self.dunned_to_level_2()
+        notice = self.notices_of(self.consumer)[-1]
+        self.assertEqual(notice.line_ids.returns_settled, 0)
+        # A debit returned after the notice: the cancellation keeps it pending.
+        self.return_debit(self.pay(invoice, 1000.0, day(25)))
+        notice.action_cancel()
+        self.assertEqual(invoice.dunning_returns_pending, 1)
+
     def test_without_the_setting_nothing_is_charged(self):
         self.assertEqual(self.company.dunning_return_charge, 0.0, "off by default")
         invoice = self.dunned_to_level_2()

@@ -8,7 +8,7 @@ from odoo.tools import mute_logger
 from odoo.tools.pdf import PdfFileReader
 
 from ..domain import template_context
-from ..models.isp_dunning_notice import render_level
+from ..services.notice_context import render_level
 from .common import DunningCommon
 
 

@@ -1,3 +1,4 @@
+import re
 from datetime import date, timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -8,7 +9,7 @@ from odoo.tests.common import HOST, TEST_CURSOR_COOKIE_NAME, JsonRpcException, O
 from odoo.tools import mute_logger
 
 from ..domain import template_context
-from .common import DunningCommon
+from .common import DunningCommon, make_credit_note, make_unapplied_payment, open_receivables
 
 DUE = date(2025, 1, 1)
 IBAN = "DE89370400440532013000"
@@ -231,6 +232,125 @@ class TestPayLinkHttp(HttpCase):
         self.assertAlmostEqual(
             tx.amount, still_open.amount_residual + sum(charges.mapped("amount_residual"))
         )
+
+    def pay_in_the_browser(self, path):
+        """Start a payment on the page at ``path`` and have the demo provider
+        confirm it; returns the transaction."""
+        processing = self.make_jsonrpc_request(
+            f"{path}/transaction",
+            {
+                "provider_id": self.provider.id,
+                "payment_method_id": self.provider.payment_method_ids[:1].id,
+                "token_id": None,
+                "amount": 1.0,
+                "flow": "direct",
+                "tokenization_requested": False,
+                "is_validation": False,
+            },
+        )
+        tx = self.env["payment.transaction"].search([("reference", "=", processing["reference"])])
+        self.assertEqual(len(tx), 1)
+        return tx
+
+    def page_total(self, response):
+        found = re.search(r'id="o_dunning_pay_total">(.*?)</th>', response.text, re.S)
+        self.assertTrue(found, "the page shows a total")
+        return found.group(1)
+
+    def credit_rows(self, response):
+        """(document, amount) of the page's credit rows; the amount as text
+        without Odoo's formatting characters (no-break spaces)."""
+        rows = re.findall(r'<tr class="o_dunning_pay_credit">(.*?)</tr>', response.text, re.S)
+        result = []
+        for row in rows:
+            document = re.search(r"<span>([^<]*)</span>", row).group(1)
+            amount_cell = re.sub(r"<[^>]+>|\s|\ufeff", "", row.split("</td>")[2])
+            result.append((document, re.search(r"-?[\d,]+\.\d\d", amount_cell).group(0)))
+        return result
+
+    def test_open_credits_are_netted_and_settled_with_the_payment(self):
+        notice = self.escalate()
+        documents = self.invoices | notice.fee_move_id | notice._claim_earlier_charges()
+        gross = sum(documents.mapped("amount_residual"))
+        # After the notice: a credit note and, later, a payment not allocated.
+        refund = make_credit_note(self.env, self.customer, 30.0, DUE + timedelta(days=50))
+        unapplied = make_unapplied_payment(self.env, self.customer, 20.0, DUE + timedelta(days=52))
+        self.assertEqual(refund.state, "posted")
+        self.assertAlmostEqual(refund.amount_residual, 30.0)
+        self.assertTrue(unapplied.origin_payment_id, "an Odoo payment")
+        net = gross - 50.0
+        self.assertAlmostEqual(float(notice._dunning_open_amount()), net)
+
+        self.anonymous()
+        path = f"/dunning/pay/{notice.id}/{notice.access_token}"
+        response = self.url_open(path)
+        self.assertEqual(response.status_code, 200)
+        for move in documents | refund | unapplied:
+            self.assertIn(move.name, response.text)
+        # the older credit first
+        self.assertEqual(
+            self.credit_rows(response),
+            [(refund.name, "-30.00"), (unapplied.name, "-20.00")],
+        )
+        self.assertIn(f"{net:,.2f}", self.page_total(response))
+        self.assertIn('id="o_payment_form"', response.text)
+        self.assertNotIn('id="o_dunning_pay_covered"', response.text)
+
+        tx = self.pay_in_the_browser(path)
+        self.assertAlmostEqual(tx.amount, net)
+        self.assertEqual(tx.invoice_ids, documents)
+        self.assertEqual(tx.dunning_credit_move_ids, refund | unapplied)
+        self.make_jsonrpc_request(
+            "/payment/demo/simulate_payment",
+            {"reference": tx.reference, "payment_details": "4242", "simulated_state": "done"},
+        )
+        self.make_jsonrpc_request("/payment/status/poll", {})
+
+        self.env.invalidate_all()
+        self.assertAlmostEqual(tx.payment_id.amount, net)
+        for move in documents | refund | unapplied | tx.payment_id.move_id:
+            receivable = move.line_ids.filtered(
+                lambda line: line.account_id.account_type == "asset_receivable"
+            )
+            self.assertTrue(receivable, move.name)
+            self.assertTrue(all(receivable.mapped("reconciled")), move.name)
+        for move in documents | refund:
+            self.assertTrue(move.currency_id.is_zero(move.amount_residual), move.name)
+        self.assertFalse(open_receivables(self.env, self.customer))
+        self.customer.invalidate_recordset(["credit"])
+        self.assertAlmostEqual(self.customer.credit, 0.0)
+        self.assertFalse(self.user.dunning_blocked)
+        self.assertIn('id="o_dunning_pay_settled"', self.url_open(path).text)
+
+    @mute_logger("odoo.http")
+    def test_credits_beyond_the_open_amount_leave_nothing_to_pay(self):
+        notice = self.escalate()
+        documents = self.invoices | notice.fee_move_id | notice._claim_earlier_charges()
+        gross = sum(documents.mapped("amount_residual"))
+        refund = make_credit_note(self.env, self.customer, gross + 10.0, DUE + timedelta(days=50))
+        self.assertEqual(notice._dunning_open_amount(), 0)
+
+        self.anonymous()
+        path = f"/dunning/pay/{notice.id}/{notice.access_token}"
+        response = self.url_open(path)
+        self.assertEqual(response.status_code, 200)
+        self.assertIn(refund.name, response.text)
+        # The credit is netted up to the open amount; the rest is the customer's.
+        self.assertEqual(self.credit_rows(response), [(refund.name, f"-{gross:,.2f}")])
+        self.assertIn("0.00", self.page_total(response))
+        self.assertIn('id="o_dunning_pay_covered"', response.text)
+        left = re.search(r"Remaining credit in your favour:(.*?)</p>", response.text, re.S)
+        self.assertTrue(left)
+        self.assertIn("10.00", left.group(1))
+        self.assertNotIn('id="o_payment_form"', response.text)
+        self.assertNotIn('id="o_dunning_pay_transfer"', response.text)
+        Tx = self.env["payment.transaction"]
+        count = Tx.search_count([])
+        with self.assertRaisesRegex(JsonRpcException, "ValidationError"):
+            self.pay_in_the_browser(path)
+        self.assertEqual(Tx.search_count([]), count)
+        # Nothing was settled: the accountant applies the credit.
+        self.assertAlmostEqual(refund.amount_residual, gross + 10.0)
 
     def assertInvalidPage(self, response, notice):
         self.assertEqual(response.status_code, 404)

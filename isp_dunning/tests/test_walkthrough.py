@@ -73,33 +73,6 @@ class TestWalkthrough(DunningCommon):
 
     # -- the books -------------------------------------------------------
 
-    def open_receivables(self, partner):
-        self.env.flush_all()
-        return self.env["account.move.line"].search(
-            [
-                ("partner_id", "=", partner.id),
-                ("account_id.account_type", "=", "asset_receivable"),
-                ("parent_state", "=", "posted"),
-                ("reconciled", "=", False),
-            ]
-        )
-
-    def credit_note(self, partner, amount, when):
-        move = self.env["account.move"].create(
-            {
-                "move_type": "out_refund",
-                "partner_id": partner.id,
-                "invoice_date": when,
-                "invoice_line_ids": [
-                    Command.create(
-                        {"name": "Goodwill", "price_unit": amount, "tax_ids": [Command.clear()]}
-                    )
-                ],
-            }
-        )
-        move.action_post()
-        return move
-
     def return_debit(self, payment):
         """The bank takes the debit back: the reconciliation is undone and
         the payment reset and cancelled (as the accountant does it)."""

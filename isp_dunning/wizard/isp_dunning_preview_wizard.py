@@ -2,8 +2,8 @@ from odoo import api, fields, models
 
 from ..domain import claim, escalation, planning, rendering, template_context
 from ..domain.money import to_decimal
-from ..models.isp_dunning_notice import render_level
 from ..services import batch_reader, run_setup
+from ..services.notice_context import render_level
 
 
 class IspDunningPreviewWizard(models.TransientModel):

@@ -12,6 +12,7 @@ from domain.cancellation import (
     invoice_values,
     mail_action,
     refusal,
+    returns_pending_after,
 )
 
 
@@ -78,3 +79,18 @@ def test_a_never_dunned_invoice_returns_to_empty_fields():
     assert values["dunning_first_date"] is False
     assert values["dunning_interest_until"] is False
     assert values["dunning_lump_sum_charged"] is False
+
+
+def test_returns_the_notice_passed_on_are_pending_again():
+    assert returns_pending_after(0, 1) == 1
+    # a debit returned after the notice stays pending too
+    assert returns_pending_after(1, 2) == 3
+    # a notice that passed none on changes nothing
+    assert returns_pending_after(2, 0) == 2
+
+
+def test_returns_cannot_be_negative():
+    with pytest.raises(ValueError, match="below zero"):
+        returns_pending_after(-1, 1)
+    with pytest.raises(ValueError, match="below zero"):
+        returns_pending_after(0, -1)

@@ -1,10 +1,14 @@
+from datetime import date
 from decimal import Decimal
 
 import pytest
 from domain.payment import (
     PAYABLE_STATES,
+    Credit,
     Document,
     link_valid,
+    net_credits,
+    open_credits,
     open_documents,
     pay_path,
     pay_url,
@@ -90,3 +94,108 @@ def test_pay_url_is_short_and_absolute():
 def test_no_pay_url_without_a_token():
     assert pay_url("https://odoo.example-isp.de", 4711, False) == ""
     assert pay_url("https://odoo.example-isp.de", 4711, "") == ""
+
+
+# -- credits netted against the open documents -------------------------------
+
+
+def credit(id_, amount, when=date(2025, 1, 10), kind="credit_note", posted=True):
+    return Credit(
+        id=id_, number=f"GS/{id_}", kind=kind, amount=Decimal(amount), date=when, posted=posted
+    )
+
+
+def test_without_credits_the_documents_are_due():
+    netting = net_credits([doc(1, "100.00"), doc(2, "7.50", kind="fee")], [])
+    assert netting.amount_open == Decimal("107.50")
+    assert netting.amount_credits == 0
+    assert netting.amount_due == Decimal("107.50")
+    assert netting.credits == ()
+    assert netting.credit_left == 0
+    assert not netting.covered
+
+
+def test_credit_notes_and_payments_are_netted_in_full():
+    documents = [doc(1, "1000.00"), doc(2, "46.32", kind="fee")]
+    credits = [credit(10, "30.00"), credit(11, "20.00", kind="payment")]
+    netting = net_credits(documents, credits)
+    assert netting.amount_open == Decimal("1046.32")
+    assert netting.amount_credits == Decimal("50.00")
+    assert netting.amount_due == Decimal("996.32")
+    assert [(n.credit.id, n.amount) for n in netting.credits] == [
+        (10, Decimal("30.00")),
+        (11, Decimal("20.00")),
+    ]
+    assert netting.credit_left == 0
+    assert not netting.covered
+
+
+def test_oldest_credit_first_then_by_id_undated_last():
+    credits = [
+        credit(3, "5.00", when=None),
+        credit(2, "5.00", when=date(2025, 2, 1)),
+        credit(4, "5.00", when=date(2025, 1, 5), kind="payment"),
+        credit(1, "5.00", when=date(2025, 2, 1)),
+    ]
+    assert [c.id for c in open_credits(credits)] == [4, 1, 2, 3]
+    netting = net_credits([doc(1, "100.00")], credits)
+    assert [n.credit.id for n in netting.credits] == [4, 1, 2, 3]
+
+
+def test_credits_beyond_the_open_amount_leave_nothing_payable():
+    documents = [doc(1, "40.00"), doc(2, "0.00")]
+    credits = [
+        credit(10, "30.00", when=date(2025, 1, 3)),
+        credit(11, "25.00", when=date(2025, 1, 4), kind="payment"),
+        credit(12, "10.00", when=date(2025, 1, 5)),
+    ]
+    netting = net_credits(documents, credits)
+    assert netting.amount_due == 0
+    assert netting.covered
+    # the older credit in full, the next one in part, the newest not at all
+    assert [(n.credit.id, n.amount) for n in netting.credits] == [
+        (10, Decimal("30.00")),
+        (11, Decimal("10.00")),
+    ]
+    assert netting.amount_credits == Decimal("40.00")
+    assert netting.credit_left == Decimal("25.00")
+
+
+def test_credits_exactly_covering_the_documents():
+    netting = net_credits([doc(1, "50.00")], [credit(10, "50.00")])
+    assert netting.amount_due == 0
+    assert netting.covered
+    assert netting.credit_left == 0
+
+
+def test_credits_without_open_documents_are_not_netted():
+    netting = net_credits([doc(1, "0.00")], [credit(10, "50.00")])
+    assert netting.documents == ()
+    assert netting.credits == ()
+    assert netting.credit_left == Decimal("50.00")
+    assert not netting.covered
+
+
+def test_unposted_zero_and_repeated_credits_are_left_out():
+    credits = [
+        credit(10, "20.00"),
+        credit(10, "20.00"),
+        credit(11, "0.004"),
+        credit(12, "15.00", posted=False),
+    ]
+    assert [c.id for c in open_credits(credits)] == [10]
+    assert net_credits([doc(1, "100.00")], credits).amount_due == Decimal("80.00")
+
+
+def test_credits_round_at_the_currency_step():
+    netting = net_credits([doc(1, "100")], [credit(10, "0.4")], rounding=Decimal("1"))
+    assert netting.credits == ()
+    assert netting.amount_due == Decimal("100")
+    netting = net_credits([doc(1, "100.00")], [credit(10, "33.333")])
+    assert netting.amount_credits == Decimal("33.33")
+    assert netting.amount_due == Decimal("66.67")
+
+
+def test_a_negative_credit_is_refused():
+    with pytest.raises(ValueError, match="GS/10 has a negative amount"):
+        net_credits([doc(1, "100.00")], [credit(10, "-5.00")])
