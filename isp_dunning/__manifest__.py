@@ -7,7 +7,14 @@
     "license": "LGPL-3",
     "author": "isp_dunning",
     "website": "https://github.com/isp-dunning/isp_dunning",
-    "depends": ["account", "account_payment", "account_qr_code_sepa", "portal", "mail"],
+    "depends": [
+        "account",
+        "account_payment",
+        "account_qr_code_sepa",
+        "l10n_din5008",
+        "portal",
+        "mail",
+    ],
     "external_dependencies": {"python": ["jinja2", "python-dateutil", "python-stdnum"]},
     "data": [
         "security/isp_dunning_security.xml",

@@ -79,6 +79,11 @@ env["ir.config_parameter"].set_param("report.url", "http://127.0.0.1:$PORT")
 # Pay links in the mails point to this server; the demo provider takes payments.
 env["ir.config_parameter"].set_param("web.base.url", "http://localhost:$PORT")
 env["ir.config_parameter"].set_param("web.base.url.freeze", "True")
+# Letters after DIN 5008, like Odoo's German invoices (l10n_din5008).
+env.ref("base.main_company").write({
+    "external_report_layout_id": env.ref("l10n_din5008.external_layout_din5008").id,
+    "paperformat_id": env.ref("l10n_din5008.paperformat_euro_din").id,
+})
 env.ref("payment.payment_provider_demo").write({"state": "test"})
 env["ir.mail_server"].search([]).write({"active": False})
 env["ir.mail_server"].create({
@@ -103,6 +108,19 @@ for weeks in range(10, 0, -1):
         [("company_id", "=", company.id), ("date", "=", day), ("state", "not in", ("error", "cancelled"))]
     ).write({"delivered_date": day})
     env.cr.commit()
+# A transfer quoting the number of another customer's notice arrives on the
+# bank account. Before each run the dunning's cron allocates such payments to
+# the notice's open items in the order of § 367 BGB (costs, interest,
+# principal); the demo takes the same step.
+quoted = Notice.search(
+    [("company_id", "=", company.id), ("partner_id", "=", env.ref("isp_dunning.demo_partner_beispiel").id),
+     ("state", "not in", ("draft", "cancelled"))],
+    order="date desc, id desc", limit=1,
+)
+transfer = quoted and env["isp.dunning.demo"]._create_demo_transfer(quoted)
+if transfer:
+    env["isp.dunning.payment.match"].sudo()._match_payments(company)
+env.cr.commit()
 run = Run.run_dunning(date=today)
 env.cr.commit()
 env["mail.mail"].process_email_queue()
@@ -116,6 +134,14 @@ states = {}
 for notice in notices:
     states[notice.state] = states.get(notice.state, 0) + 1
 print("  by state:", ", ".join(f"{k} {v}" for k, v in sorted(states.items())))
+if transfer:
+    from odoo.tools import html2plaintext
+    print(f"Bank statement line '{transfer.payment_ref}' over {transfer.amount:.2f} EUR, without partner:")
+    allocated = quoted.message_ids.filtered(lambda m: "367" in (m.body or ""))[:1]
+    print("  " + (html2plaintext(allocated.body) if allocated else "not allocated (see the log)"))
+    left = quoted._dunning_open_amount()
+    print(f"  {quoted.name} of {quoted.partner_id.name}: {'paid' if not left else f'{left} EUR still open'}, "
+          f"statement line reconciled: {transfer.is_reconciled}")
 blocked = env["res.partner"].search([("dunning_portal_blocked", "=", True)])
 print("  portal blocked:", ", ".join(blocked.mapped("name")) or "nobody")
 for partner in blocked:

@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 from odoo.fields import Command
 
 
@@ -108,3 +109,31 @@ class IspDunningDemo(models.AbstractModel):
         invoice("demo_partner_fischer", 17, 39.99)
         # Musterhaus Immobilien GmbH: two instalments.
         invoice("demo_partner_musterhaus", 75, 1200.00, term=term_split)
+
+    @api.model
+    def _create_demo_transfer(self, notice, amount=None):
+        """A bank statement line of the customer's transfer of ``amount``
+        (default: all that is open on the notice today) on the company's
+        bank journal, quoting the notice number in its reference. The line
+        has no partner: the dunning's payment matching finds the notice by
+        its number alone."""
+        notice.ensure_one()
+        journal = self.env["account.journal"].search(
+            [("type", "=", "bank"), ("company_id", "=", notice.company_id.id)], limit=1
+        )
+        if not journal:
+            raise UserError(self.env._("The company has no bank journal for the transfer."))
+        if amount is None:
+            amount = float(notice._dunning_open_amount())
+        return (
+            self.env["account.bank.statement.line"]
+            .with_company(notice.company_id)
+            .create(
+                {
+                    "journal_id": journal.id,
+                    "date": fields.Date.context_today(self),
+                    "amount": amount,
+                    "payment_ref": f"Mahnung {notice.name}, {notice.partner_id.name}",
+                }
+            )
+        )

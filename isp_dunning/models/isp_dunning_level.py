@@ -4,7 +4,13 @@ from odoo.exceptions import ValidationError
 from ..domain import escalation, rendering, template_context
 from ..domain.emails import parse_email_list
 
-TEMPLATE_FIELDS = ("subject_template", "body_text_template", "body_html_template")
+TEMPLATE_FIELDS = (
+    "subject_template",
+    "body_text_template",
+    "body_html_template",
+    "letter_text_template",
+)
+HTML_TEMPLATE_FIELDS = ("body_html_template", "letter_text_template")
 
 
 class IspDunningLevel(models.Model):
@@ -79,6 +85,15 @@ class IspDunningLevel(models.Model):
     subject_template = fields.Char(translate=True, required=True)
     body_text_template = fields.Text(string="Text Body", translate=True)
     body_html_template = fields.Text(string="HTML Body", translate=True)
+    letter_text_template = fields.Text(
+        string="Letter Text",
+        translate=True,
+        help="The level's text on the letter by post, between the salutation and the claim "
+        "statement: a template in HTML with the variables of the email. The letter adds the "
+        "address, the information block, the level's name as subject, the salutation, the "
+        "claim statement, how to pay (pay link and GiroCode) and the closing itself. "
+        "Empty: the letter states the claim without a text of the level.",
+    )
     send_email = fields.Boolean(default=True)
     send_letter = fields.Boolean(
         string="Send Letter by Post",
@@ -206,7 +221,7 @@ class IspDunningLevel(models.Model):
                 if not source:
                     continue
                 try:
-                    rendering.render(source, sample, html=field_name == "body_html_template")
+                    rendering.render(source, sample, html=field_name in HTML_TEMPLATE_FIELDS)
                 except rendering.TemplateProblem as problem:
                     raise ValidationError(
                         self.env._(

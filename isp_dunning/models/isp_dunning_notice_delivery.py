@@ -1,7 +1,5 @@
 import logging
 
-from markupsafe import Markup
-
 from odoo import api, fields, models
 
 from ..domain import collection, rendering
@@ -234,7 +232,6 @@ class IspDunningNotice(models.Model):
         """The collection agency's language, else the company's."""
         return handover.agency_lang(self)
 
-    def _letter_body(self):
-        """The HTML body for the letter report (already sandbox-rendered)."""
-        self.ensure_one()
-        return Markup(self.body_html or "")
+    def _letter_values(self):
+        """What the letter report shows (services/letters.py)."""
+        return letters_service.letter_values(self)

@@ -23,19 +23,31 @@ class ReportAssetsUnavailable(Exception):
     the documents are left to the next delivery."""
 
 
-def split_pdf_at_markers(pdf_content, res_ids):
-    """{res_id: PDF} from one PDF whose records start on a page carrying
-    PDF_MARKER<res_id>; {} if a marker is missing or out of order."""
+def marker_starts(pdf_content, res_ids):
+    """The first page of each record in a PDF whose records start on a page
+    carrying PDF_MARKER<res_id>, in the order of ``res_ids``; None if a
+    marker is missing or out of order."""
     reader = PdfFileReader(io.BytesIO(pdf_content), strict=False)
     starts = {}
     for number, page in enumerate(reader.pages):
-        text = page.extract_text() or ""
+        text = (page.extract_text() or "").replace(" ", "")
         for res_id in res_ids:
-            if res_id not in starts and f"{PDF_MARKER}{res_id}" in text.replace(" ", ""):
+            if res_id not in starts and f"{PDF_MARKER}{res_id}" in text:
                 starts[res_id] = number
-    if len(starts) != len(res_ids) or sorted(starts.values()) != [starts[i] for i in res_ids]:
+    ordered = [starts.get(res_id) for res_id in res_ids]
+    if None in ordered or ordered[0] != 0 or ordered != sorted(set(ordered)):
+        return None
+    return ordered
+
+
+def split_pdf_at_pages(pdf_content, res_ids, starts, page_count=None):
+    """{res_id: PDF} of a PDF whose record ``res_ids[i]`` starts on page
+    ``starts[i]``; {} when the PDF does not have ``page_count`` pages."""
+    reader = PdfFileReader(io.BytesIO(pdf_content), strict=False)
+    total = len(reader.pages)
+    if page_count is not None and total != page_count:
         return {}
-    bounds = [starts[i] for i in res_ids] + [len(reader.pages)]
+    bounds = list(starts) + [total]
     result = {}
     for index, res_id in enumerate(res_ids):
         writer = PdfFileWriter()
@@ -92,41 +104,39 @@ def render_pdfs(env, report_ref, records):
         return {}
     records.env["isp.dunning.notice"]._ensure_report_assets()
     reports = env["ir.actions.report"].with_context(report_pdf_no_attachment=True)
-    if wkhtmltopdf_renders_batches():
-        streams = reports._render_qweb_pdf_prepare_streams(report_ref, {}, res_ids=records.ids)
-        return {res_id: data["stream"].getvalue() for res_id, data in streams.items()}
-    if len(records) > 1:
-        pdfs = _render_as_one_document(env, report_ref, records)
-        if pdfs:
-            return pdfs
     pdfs = {}
-    for record in records:
+    if wkhtmltopdf_renders_batches():
+        # Odoo splits the batch at the outline of each record's top heading.
+        streams = reports._render_qweb_pdf_prepare_streams(report_ref, {}, res_ids=records.ids)
+        pdfs = {
+            res_id: data["stream"].getvalue()
+            for res_id, data in streams.items()
+            if res_id in records.ids and data.get("stream")
+        }
+    elif len(records) > 1:
+        pdfs = _render_as_one_document(env, report_ref, records)
+    for record in records.filtered(lambda r: r.id not in pdfs):
         streams = reports._render_qweb_pdf_prepare_streams(report_ref, {}, res_ids=record.ids)
-        pdfs.update({res_id: data["stream"].getvalue() for res_id, data in streams.items()})
+        pdfs[record.id] = streams[record.id]["stream"].getvalue()
     return pdfs
 
 
-def _render_as_one_document(env, report_ref, records):
-    """One wkhtmltopdf process for many records on builds that take a single
-    document: the records' pages are joined with page breaks and a marker per
-    record, and the PDF is split again where the markers are. Returns {} when
-    the split cannot be trusted (the caller then renders record by record)."""
-    reports = env["ir.actions.report"]
-    report = reports._get_report(report_ref)
-    html = reports._render_qweb_html(report_ref, records.ids)[0]
-    bodies, html_ids, header, footer, paper_args = report._prepare_html(
-        html, report_model=report.model
-    )
-    if len(bodies) != len(records) or set(html_ids) != set(records.ids):
-        return {}
+def _joined_document(bodies, html_ids, with_markers):
+    """One HTML document of the records' bodies, each on a new page and
+    headed by a strip of 1px: with ``with_markers`` it carries
+    PDF_MARKER<res_id> in tiny white text, without it is empty. Both
+    versions lay out alike, so their pages break at the same places."""
     document = None
     for body, res_id in zip(bodies, html_ids, strict=True):
         tree = lxml_html.fromstring(body)
         content = tree.find("body")
-        marker = lxml_html.fromstring(
-            f'<div style="font-size:1px;line-height:1px;color:#fff">{PDF_MARKER}{res_id}</div>'
+        strip = lxml_html.fromstring(
+            '<div style="height:1px;overflow:hidden;font-size:1px;line-height:1px;color:#fff">'
+            "</div>"
         )
-        content.insert(0, marker)
+        if with_markers:
+            strip.text = f"{PDF_MARKER}{res_id}"
+        content.insert(0, strip)
         if document is None:
             document = tree
             continue
@@ -135,11 +145,38 @@ def _render_as_one_document(env, report_ref, records):
         target.append(page_break)
         for child in list(content):
             target.append(child)
-    pdf_content = reports._run_wkhtmltopdf(
-        [lxml_html.tostring(document, encoding="unicode")],
-        report_ref=report_ref,
-        header=header,
-        footer=footer,
-        specific_paperformat_args=paper_args,
+    return lxml_html.tostring(document, encoding="unicode")
+
+
+def _render_as_one_document(env, report_ref, records):
+    """Two wkhtmltopdf processes for many records on builds that take a
+    single document: the records' pages joined with page breaks are
+    rendered once with a marker per record, to learn on which page each
+    record starts, and once without markers; the second PDF is split at
+    those pages, so no marker text stays in a record's PDF. Returns {} when
+    the split cannot be trusted (the caller then renders record by
+    record)."""
+    reports = env["ir.actions.report"]
+    report = reports._get_report(report_ref)
+    html = reports._render_qweb_html(report_ref, records.ids)[0]
+    bodies, html_ids, header, footer, paper_args = report._prepare_html(
+        html, report_model=report.model
     )
-    return split_pdf_at_markers(pdf_content, records.ids)
+    if len(bodies) != len(records) or set(html_ids) != set(records.ids):
+        return {}
+
+    def run(with_markers):
+        return reports._run_wkhtmltopdf(
+            [_joined_document(bodies, html_ids, with_markers)],
+            report_ref=report_ref,
+            header=header,
+            footer=footer,
+            specific_paperformat_args=paper_args,
+        )
+
+    marked = run(with_markers=True)
+    starts = marker_starts(marked, html_ids)
+    if starts is None:
+        return {}
+    page_count = len(PdfFileReader(io.BytesIO(marked), strict=False).pages)
+    return split_pdf_at_pages(run(with_markers=False), html_ids, starts, page_count)

@@ -10,6 +10,7 @@ from . import (
     test_delivery,
     test_dunning_run,
     test_fee_documents,
+    test_letter,
     test_pay_link,
     test_payment_allocation,
     test_portal,

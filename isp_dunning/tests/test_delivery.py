@@ -117,7 +117,12 @@ class TestDelivery(DunningCommon):
         # A real PDF, rendered by wkhtmltopdf (no HTML stand-in in tests).
         raw = notice.letter_attachment_id.raw
         self.assertTrue(raw.startswith(b"%PDF"))
-        self.assertIn("1.234,56", pdf_text(raw))
+        # The letter states the claim itself (in the customer's language),
+        # not the email's text.
+        text = pdf_text(raw)
+        self.assertIn("1,234.56", text)
+        self.assertIn(self.invoice.name, text)
+        self.assertNotIn("Offen:", text)
 
     def test_dunning_email_and_invoice_contact_win(self):
         contact = self.env["res.partner"].create(

@@ -190,6 +190,20 @@ class TestPaymentAllocation(DunningCommon):
         self.assertEqual(self.Match._match_payments(self.company)["matched"], 0)
         self.assertEqual(self.partial_count(), partials, "no double allocation")
 
+    def test_demo_transfer_quoting_the_notice_pays_it(self):
+        """The demo's transfer: a statement line without a partner, of all
+        that is open on the notice, quoting its number, leaves it paid."""
+        st_line = self.env["isp.dunning.demo"]._create_demo_transfer(self.notice)
+        self.assertFalse(st_line.partner_id)
+        self.assertIn(self.notice.name, st_line.payment_ref)
+        self.assertAlmostEqual(st_line.amount, self.charges + 150.0)
+        self.assertEqual(self.Match._match_payments(self.company)["matched"], 1)
+        self.assertTrue(st_line.is_reconciled)
+        for move in self.fee_doc | self.old | self.new:
+            self.assertSettled(move)
+        self.assertEqual(self.notice._dunning_open_amount(), 0)
+        self.assertIn("§ 367 BGB", self.notice.message_ids[0].body)
+
     def test_unknown_and_cancelled_notices_are_left_alone(self):
         unknown = self.incoming_payment(10.0, "MA/2099/999999")
         other = self.make_invoice(self.business, 80.0, date(2025, 1, 1))
