@@ -91,8 +91,11 @@ class IspDunningChargesReport(models.Model):
                        {received} AS amount_received,
                        f.amount_residual AS amount_open
                   FROM account_move f
-                  JOIN isp_dunning_notice n ON n.id = f.dunning_fee_notice_id
+                  -- every fee document has its notice; LEFT keeps the planner's
+                  -- row estimate at the fee documents'
+                  LEFT JOIN isp_dunning_notice n ON n.id = f.dunning_fee_notice_id
                  WHERE f.move_type = 'out_invoice'
                    AND f.state = 'posted'
+                   AND f.dunning_fee_notice_id IS NOT NULL
               ) r
         """

@@ -57,6 +57,10 @@ class IspDunningHandoverReport(models.Model):
     )
 
     def _query(self):
+        # The first notice of an invoice is the one of its first reminder date,
+        # the handover notice the one of its handover date: a customer has one
+        # live notice per day (isp_dunning_notice_unique_per_day), so both are
+        # plain joins, without sorting per invoice.
         return """
             SELECT r.*,
                    100 * r.amount_handed_over / NULLIF(r.amount_dunned, 0) AS handover_share
@@ -70,26 +74,26 @@ class IspDunningHandoverReport(models.Model):
                        m.dunning_first_date AS date,
                        COALESCE(m.dunning_handed_over, FALSE) AS handed_over,
                        m.dunning_handover_date AS handover_date,
-                       COALESCE((
-                           SELECT l.amount_open
-                             FROM isp_dunning_notice_line l
-                             JOIN isp_dunning_notice n ON n.id = l.notice_id
-                            WHERE l.move_id = m.id
-                              AND n.state NOT IN ('draft', 'cancelled')
-                            ORDER BY n.date, n.id
-                            LIMIT 1
-                       ), 0) AS amount_dunned,
-                       CASE WHEN m.dunning_handed_over THEN COALESCE((
-                           SELECT l.amount_open
-                             FROM isp_dunning_notice_line l
-                             JOIN isp_dunning_notice n ON n.id = l.notice_id
-                            WHERE l.move_id = m.id
-                              AND n.date = m.dunning_handover_date
-                              AND n.handover_mail_id IS NOT NULL
-                            ORDER BY n.id
-                            LIMIT 1
-                       ), 0) ELSE 0 END AS amount_handed_over
+                       COALESCE(first_line.amount_open, 0) AS amount_dunned,
+                       COALESCE(handover_line.amount_open, 0) AS amount_handed_over
                   FROM account_move m
+                  LEFT JOIN (
+                        isp_dunning_notice_line first_line
+                        JOIN isp_dunning_notice first_notice
+                          ON first_notice.id = first_line.notice_id
+                         AND first_notice.state NOT IN ('draft', 'cancelled')
+                       )
+                    ON first_line.move_id = m.id
+                   AND first_notice.date = m.dunning_first_date
+                  LEFT JOIN (
+                        isp_dunning_notice_line handover_line
+                        JOIN isp_dunning_notice handover_notice
+                          ON handover_notice.id = handover_line.notice_id
+                         AND handover_notice.handover_mail_id IS NOT NULL
+                       )
+                    ON handover_line.move_id = m.id
+                   AND handover_notice.date = m.dunning_handover_date
+                   AND m.dunning_handed_over
                  WHERE m.move_type = 'out_invoice'
                    AND m.state = 'posted'
                    AND m.dunning_first_date IS NOT NULL

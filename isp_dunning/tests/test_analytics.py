@@ -384,41 +384,67 @@ class TestDunningAnalytics(DunningCommon):
             )
         )
         there.action_post()
-        self.env.flush_all()
-        user = new_test_user(
-            self.env,
-            login="dunning_analyst",
-            groups="base.group_user,isp_dunning.group_dunning_user",
-            company_id=self.company.id,
-            company_ids=[Command.set(self.company.ids)],
-        )
-        both = new_test_user(
-            self.env,
-            login="dunning_analyst_both",
-            groups="base.group_user,isp_dunning.group_dunning_manager",
-            company_id=self.company.id,
-            company_ids=[Command.set((self.company | other).ids)],
-        )
-        outsider = new_test_user(self.env, login="no_dunning", groups="base.group_user")
+        self.dun(today - timedelta(days=33))
+        own = {"company_id": self.company.id, "company_ids": [Command.set(self.company.ids)]}
+        users = {
+            "portal": new_test_user(self.env, "an_portal", groups="base.group_portal", **own),
+            "internal": new_test_user(self.env, "an_internal", groups="base.group_user", **own),
+            "dunning_user": new_test_user(
+                self.env,
+                "an_dunning_user",
+                groups="base.group_user,isp_dunning.group_dunning_user",
+                **own,
+            ),
+            "dunning_manager": new_test_user(
+                self.env,
+                "an_dunning_manager",
+                groups="base.group_user,isp_dunning.group_dunning_manager",
+                company_id=self.company.id,
+                company_ids=[Command.set((self.company | other).ids)],
+            ),
+            "billing": new_test_user(
+                self.env, "an_billing", groups="account.group_account_invoice", **own
+            ),
+            "other_accountant": new_test_user(
+                self.env,
+                "an_other",
+                groups="account.group_account_manager",
+                company_id=other.id,
+                company_ids=[Command.set(other.ids)],
+            ),
+        }
+        # Rows of the consumer each role sees: "here" (this company, dunned at
+        # level 1) and "there" (the other company, not dunned).
+        one_company = {"open": 1, "recovery": 1, "handover": 1, "charges": 0, "dso": 1}
+        visible = {
+            "dunning_user": one_company,
+            "billing": one_company,
+            "dunning_manager": {"open": 2, "recovery": 1, "handover": 1, "charges": 0, "dso": 2},
+            "other_accountant": {"open": 1, "recovery": 0, "handover": 0, "charges": 0, "dso": 1},
+        }
+        for role, user in users.items():
+            for report in ("open", "recovery", "handover", "charges", "dso"):
+                Model = (
+                    self.env[f"isp.dunning.{report}.report"]
+                    .with_user(user)
+                    .with_context(allowed_company_ids=user.company_ids.ids)
+                )
+                with self.subTest(role=role, report=report):
+                    self.assertEqual(Model.has_access("read"), role in visible)
+                    for operation in ("write", "create", "unlink"):
+                        self.assertFalse(Model.has_access(operation), operation)
+                    if role not in visible:
+                        with self.assertRaises(AccessError):
+                            Model.search([])
+                        continue
+                    rows = Model.search([("partner_id", "=", self.consumer.id)])
+                    self.assertEqual(len(rows), visible[role][report])
+                    self.assertLessEqual(set(rows.company_id.ids), set(user.company_ids.ids))
+        Open = self.env["isp.dunning.open.report"]
         domain = [("partner_id", "=", self.consumer.id)]
-        Report = self.env["isp.dunning.open.report"]
-        self.assertEqual(Report.with_user(user).search(domain).move_id, here)
-        seen = Report.with_user(both).with_context(allowed_company_ids=(self.company | other).ids)
-        self.assertEqual(seen.search(domain).move_id, here | there)
-        for model in (
-            "isp.dunning.open.report",
-            "isp.dunning.recovery.report",
-            "isp.dunning.handover.report",
-            "isp.dunning.charges.report",
-            "isp.dunning.dso.report",
-        ):
-            for reader in (user, both):
-                self.env[model].with_user(reader).read_group([], [], [])
-                with self.assertRaises(AccessError):
-                    self.env[model].with_user(reader).check_access("write")
-            with self.assertRaises(AccessError):
-                self.env[model].with_user(outsider).search([])
-            self.assertTrue(
-                self.env["ir.rule"].search([("model_id.model", "=", model)]),
-                f"{model} has its company rule",
-            )
+        self.assertEqual(Open.with_user(users["dunning_user"]).search(domain).move_id, here)
+        both = Open.with_user(users["dunning_manager"]).with_context(
+            allowed_company_ids=(self.company | other).ids
+        )
+        self.assertEqual(both.search(domain).move_id, here | there)
+        self.assertEqual(Open.with_user(users["other_accountant"]).search(domain).move_id, there)
