@@ -69,33 +69,32 @@ class IspDunningChargesReport(models.Model):
     )
 
     def _query(self):
+        # The received amount once per document (LATERAL), used by three columns.
         received = received_sql("account_move_line dl", "dl.move_id = f.id")
         return f"""
-            SELECT r.*,
-                   r.amount_booked - r.amount_received - r.amount_open AS amount_credited,
-                   100 * r.amount_received / NULLIF(r.amount_booked, 0) AS received_share
-              FROM (
-                SELECT f.id AS id,
-                       f.id AS move_id,
-                       n.id AS notice_id,
-                       f.company_id AS company_id,
-                       f.commercial_partner_id AS partner_id,
-                       n.level_id AS level_id,
-                       f.currency_id AS currency_id,
-                       f.invoice_date AS date,
-                       n.fee_amount AS fee_amount,
-                       n.lump_sum_amount AS lump_sum_amount,
-                       n.interest_amount AS interest_amount,
-                       COALESCE(n.return_charge_amount, 0) AS return_charge_amount,
-                       f.amount_total AS amount_booked,
-                       {received} AS amount_received,
-                       f.amount_residual AS amount_open
-                  FROM account_move f
-                  -- every fee document has its notice; LEFT keeps the planner's
-                  -- row estimate at the fee documents'
-                  LEFT JOIN isp_dunning_notice n ON n.id = f.dunning_fee_notice_id
-                 WHERE f.move_type = 'out_invoice'
-                   AND f.state = 'posted'
-                   AND f.dunning_fee_notice_id IS NOT NULL
-              ) r
+            SELECT f.id AS id,
+                   f.id AS move_id,
+                   n.id AS notice_id,
+                   f.company_id AS company_id,
+                   f.commercial_partner_id AS partner_id,
+                   n.level_id AS level_id,
+                   f.currency_id AS currency_id,
+                   f.invoice_date AS date,
+                   n.fee_amount AS fee_amount,
+                   n.lump_sum_amount AS lump_sum_amount,
+                   n.interest_amount AS interest_amount,
+                   COALESCE(n.return_charge_amount, 0) AS return_charge_amount,
+                   f.amount_total AS amount_booked,
+                   rc.received AS amount_received,
+                   f.amount_residual AS amount_open,
+                   f.amount_total - rc.received - f.amount_residual AS amount_credited,
+                   100 * rc.received / NULLIF(f.amount_total, 0) AS received_share
+              FROM account_move f
+              -- every fee document has its notice; LEFT keeps the planner's
+              -- row estimate at the fee documents'
+              LEFT JOIN isp_dunning_notice n ON n.id = f.dunning_fee_notice_id
+              CROSS JOIN LATERAL {received} AS rc(received)
+             WHERE f.move_type = 'out_invoice'
+               AND f.state = 'posted'
+               AND f.dunning_fee_notice_id IS NOT NULL
         """
