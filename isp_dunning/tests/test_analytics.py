@@ -448,3 +448,32 @@ class TestDunningAnalytics(DunningCommon):
         )
         self.assertEqual(both.search(domain).move_id, here | there)
         self.assertEqual(Open.with_user(users["other_accountant"]).search(domain).move_id, there)
+
+    def test_menu_and_views_for_dunning_users(self):
+        user = new_test_user(
+            self.env,
+            "an_menu_user",
+            groups="base.group_user,isp_dunning.group_dunning_user,account.group_account_invoice",
+        )
+        outsider = new_test_user(self.env, "an_menu_outsider", groups="base.group_user")
+        Menu = self.env["ir.ui.menu"]
+        root = self.env.ref("isp_dunning.menu_isp_dunning_analysis")
+        self.assertEqual(root.parent_id, self.env.ref("account.menu_finance_reports"))
+        self.assertEqual(len(root.child_id), 5)
+        self.assertIn(root.id, Menu.with_user(user)._visible_menu_ids())
+        self.assertNotIn(root.id, Menu.with_user(outsider)._visible_menu_ids())
+        for menu in root.child_id:
+            action = menu.action
+            with self.subTest(menu=menu.name):
+                self.assertIn(menu.id, Menu.with_user(user)._visible_menu_ids())
+                views = (
+                    self.env[action.res_model]
+                    .with_user(user)
+                    .get_views(
+                        [(False, mode) for mode in action.view_mode.split(",")]
+                        + [(action.search_view_id.id, "search")]
+                    )
+                )
+                self.assertEqual(
+                    set(views["views"]), {"graph", "pivot", "list", "search"}, action.name
+                )
