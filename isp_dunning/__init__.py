@@ -1,4 +1,4 @@
-from . import controllers, models, wizard
+from . import controllers, models, report, wizard
 
 
 def post_init_hook(env):

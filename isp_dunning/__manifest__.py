@@ -37,6 +37,11 @@
         "views/res_partner_portal_views.xml",
         "views/res_users_views.xml",
         "views/isp_dunning_pay_templates.xml",
+        "report/isp_dunning_open_report_views.xml",
+        "report/isp_dunning_recovery_report_views.xml",
+        "report/isp_dunning_handover_report_views.xml",
+        "report/isp_dunning_charges_report_views.xml",
+        "report/isp_dunning_dso_report_views.xml",
         "views/isp_dunning_menus.xml",
     ],
     "assets": {

@@ -1,6 +1,7 @@
 from . import (
     test_access,
     test_access_matrix,
+    test_analytics,
     test_bad_input,
     test_cancellation,
     test_charge_accounts,
