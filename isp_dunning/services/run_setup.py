@@ -68,6 +68,7 @@ def prepare_context(run, levels):
             block_portal=level.block_portal,
             announce_portal_block=level.announce_portal_block,
             collection_handover=level.collection_handover,
+            minimum_amount=to_decimal(level.minimum_amount),
         )
         for level in levels
     ]
