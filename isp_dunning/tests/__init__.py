@@ -21,4 +21,5 @@ from . import (
     test_tour,
     test_walkthrough,
     test_wording,
+    test_working_days,
 )
