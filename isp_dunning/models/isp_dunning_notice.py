@@ -133,6 +133,14 @@ class IspDunningNotice(models.Model):
         help="The block was due on a weekend or a public holiday of the company's working "
         "calendar and waits for this working day; the first run on or after it blocks.",
     )
+    action_workday = fields.Date(
+        string="Action Postponed To",
+        readonly=True,
+        copy=False,
+        help="The level's provisioning action was due on a weekend or a public holiday of "
+        "the company's working calendar and waits for this working day; the first run on "
+        "or after it runs the action.",
+    )
     portal_block = fields.Boolean(
         string="Portal Blocked",
         readonly=True,

@@ -206,8 +206,9 @@ def apply_notices(notices, calendar=None):
     a blocking level the action waits for the block, so that a provisioning
     hook never suspends a line that § 61 TKG still protects nor starts on a
     weekend or a public holiday; it runs when a later run lifts the
-    postponement. The guard of all customers is computed at once (a few
-    queries per batch, not per customer).
+    postponement. The action of any other level waits for the next working
+    day too (``postpone_actions``). The guard of all customers is computed
+    at once (a few queries per batch, not per customer).
 
     :param calendar: the run's ``dates.WorkingCalendar`` (read once per
         run); without it, each company's calendar is read here
@@ -217,13 +218,15 @@ def apply_notices(notices, calendar=None):
         lambda n: n.level_id.block_portal and not n.partner_id.dunning_portal_blocked
     )
     guards = {}
-    workdays = {}  # (company id, date): the next working day from that date
     for (company, date), group in blocking.grouped(lambda n: (n.company_id, n.date)).items():
         for partner_id, reasons in block_guards(group.partner_id, company, date).items():
             guards[partner_id, company.id, date] = reasons
+    workdays = {}  # (company id, date): the next working day from that date
+    for company, date in {(n.company_id, n.date) for n in notices}:
         company_calendar = calendar or working_calendar.read_calendar(company, date)
         workdays[company.id, date] = company_calendar.next_working_day(date)
     postponed = []
+    actions_postponed = []
     blocks = []
     blocked = set()
     with_action = []
@@ -244,11 +247,69 @@ def apply_notices(notices, calendar=None):
         if step == portal_guard.BLOCK:
             blocks.append((partner, notice))
             blocked.add(partner.id)
-        with_action.append(notice)
+        if workday != notice.date and notice.level_id.server_action_id:
+            actions_postponed.append((notice, workday))
+        else:
+            with_action.append(notice)
     block_portals(notices.env, blocks)
     for notice in with_action:
         run_level_action(notice)
     postpone_blocks(notices.env, postponed)
+    postpone_actions(notices.env, actions_postponed)
+
+
+def postpone_actions(env, postponements):
+    """Record on each notice of [(notice, workday)] that its level's
+    provisioning action waits for the working day ``workday``; the first
+    run on or after that day runs it (``run_postponed_actions``)."""
+    bodies = {}
+    for notice, workday in postponements:
+        notice.sudo().action_workday = workday
+        bodies[notice.id] = escape(
+            env._(
+                "Provisioning action postponed to the next working day, %(workday)s: "
+                "%(date)s is not a working day of the company.",
+                workday=format_date(env, workday),
+                date=format_date(env, notice.date),
+            )
+        )
+    if bodies:
+        env["isp.dunning.notice"].sudo().browse(list(bodies))._message_log_batch(bodies=bodies)
+
+
+def run_postponed_actions(run):
+    """On a working day, at the end of a run: the provisioning actions of
+    the company's notices that waited for a working day. A failing action
+    is logged on its notice and tried again by the next run."""
+    env = run.env
+    notices = (
+        env["isp.dunning.notice"]
+        .sudo()
+        .search(
+            [
+                ("company_id", "=", run.company_id.id),
+                ("action_workday", "!=", False),
+                ("action_workday", "<=", run.date),
+                ("state", "!=", "cancelled"),
+            ],
+            order="id",
+        )
+    )
+    for notice in notices:
+        try:
+            with env.cr.savepoint():
+                run_level_action(notice)
+                notice.action_workday = False
+                notice.message_post(
+                    body=env._(
+                        "Provisioning action run on %s: it waited for a working day of the "
+                        "company.",
+                        format_date(env, run.date),
+                    )
+                )
+        except Exception as error:
+            _logger.warning("Provisioning action of %s failed: %s", notice.display_name, error)
+            notice.message_post(body=env._("The postponed provisioning action failed: %s", error))
 
 
 def postpone_blocks(env, postponements):
@@ -292,7 +353,8 @@ def retry_postponed_blocks(run, calendar=None):
     block was postponed once the consumer guard allows it and the run's day
     is a working day, block again those whose block was lifted on payment
     when an invoice of the blocking notice is open again (on a working day
-    too), and lift blocks whose invoices left the blocking levels without a
+    too), run the provisioning actions that waited for a working day, and
+    lift blocks whose invoices left the blocking levels without a
     reconciliation (e.g. a cancelled invoice; lifting happens any day).
 
     :param calendar: the run's ``dates.WorkingCalendar``; without it, the
@@ -303,6 +365,8 @@ def retry_postponed_blocks(run, calendar=None):
     date = run.date
     calendar = calendar or working_calendar.read_calendar(company, date)
     working_day = calendar.is_working_day(date)
+    if working_day:
+        run_postponed_actions(run)
     notices = (
         env["isp.dunning.notice"]
         .sudo()

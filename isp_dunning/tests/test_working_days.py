@@ -158,3 +158,54 @@ class TestWorkingDays(DunningCommon):
         # A holiday after the period read is not part of it.
         far = working_calendar.read_calendar(self.company, date(2024, 1, 1), days=30)
         self.assertEqual(far.holidays, frozenset())
+
+    def test_provisioning_action_of_another_level_waits_for_a_working_day(self):
+        self.level_2.server_action_id = self.env["ir.actions.server"].create(
+            {
+                "name": "Throttle line",
+                "model_id": self.env["ir.model"]._get_id("isp.dunning.notice"),
+                "state": "code",
+                "code": "record.partner_id.write({'comment': 'throttled'})",
+            }
+        )
+        self.make_invoice(self.business, 150.0, DUE)
+        self.dun(DUE + timedelta(days=7))
+        self.dun(date(2025, 1, 25))  # Saturday: the first notice
+        notice = self.notices_of(self.business)[-1]
+        self.assertEqual(notice.level_id, self.level_2)
+        self.assertFalse(self.business.comment)
+        self.assertEqual(notice.action_workday, date(2025, 1, 27))
+        self.assertIn(
+            "Provisioning action postponed to the next working day, 01/27/2025",
+            " | ".join(notice.message_ids.mapped("body")),
+        )
+        self.dun(date(2025, 1, 26))
+        self.assertFalse(self.business.comment, "Sunday")
+        self.dun(date(2025, 1, 27))
+        self.assertIn("throttled", self.business.comment)
+        self.assertFalse(notice.action_workday)
+        self.assertIn(
+            "Provisioning action run on 01/27/2025",
+            " | ".join(notice.message_ids.mapped("body")),
+        )
+        # Done once: a later run does not run it again.
+        self.business.comment = False
+        self.dun(date(2025, 1, 28))
+        self.assertFalse(self.business.comment)
+
+    def test_provisioning_action_on_a_working_day_runs_at_once(self):
+        self.level_2.server_action_id = self.env["ir.actions.server"].create(
+            {
+                "name": "Throttle line",
+                "model_id": self.env["ir.model"]._get_id("isp.dunning.notice"),
+                "state": "code",
+                "code": "record.partner_id.write({'comment': 'throttled'})",
+            }
+        )
+        self.make_invoice(self.business, 150.0, date(2025, 1, 6))  # a Monday
+        self.dun(date(2025, 1, 13))
+        self.dun(date(2025, 1, 27))  # Monday: the first notice
+        notice = self.notices_of(self.business)[-1]
+        self.assertEqual(notice.level_id, self.level_2)
+        self.assertIn("throttled", self.business.comment)
+        self.assertFalse(notice.action_workday)
