@@ -2,6 +2,7 @@ from datetime import date, datetime, timedelta
 
 from odoo import Command
 from odoo.tests import new_test_user, tagged
+from odoo.tools import mute_logger
 
 from ..services import working_calendar
 from .common import DunningCommon
@@ -209,3 +210,25 @@ class TestWorkingDays(DunningCommon):
         self.assertEqual(notice.level_id, self.level_2)
         self.assertIn("throttled", self.business.comment)
         self.assertFalse(notice.action_workday)
+
+    @mute_logger("odoo.addons.isp_dunning.services.portal_blocking")
+    def test_failing_postponed_action_is_logged_and_tried_again(self):
+        self.level_2.server_action_id = self.env["ir.actions.server"].create(
+            {
+                "name": "Throttle line",
+                "model_id": self.env["ir.model"]._get_id("isp.dunning.notice"),
+                "state": "code",
+                "code": "raise UserError('provisioning system down')",
+            }
+        )
+        self.make_invoice(self.business, 150.0, DUE)
+        self.dun(DUE + timedelta(days=7))
+        self.dun(date(2025, 1, 25))  # Saturday
+        notice = self.notices_of(self.business)[-1]
+        run = self.dun(date(2025, 1, 27))
+        self.assertEqual(run.state, "done")
+        self.assertIn(
+            "The postponed provisioning action failed: provisioning system down",
+            " | ".join(notice.message_ids.mapped("body")),
+        )
+        self.assertEqual(notice.action_workday, date(2025, 1, 27), "tried again")
