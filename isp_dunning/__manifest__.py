@@ -14,6 +14,7 @@
         "l10n_din5008",
         "portal",
         "mail",
+        "resource",
     ],
     "external_dependencies": {"python": ["jinja2", "python-dateutil", "python-stdnum"]},
     "data": [

@@ -1,5 +1,6 @@
 """Date helpers for notices (dates are datetime.date, never datetimes)."""
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 
@@ -36,3 +37,46 @@ def days_late(due_date, on_date) -> int:
 
 def add_days(d, days: int) -> date:
     return to_date(d) + timedelta(days=days)
+
+
+# ----------------------------------------------------------------------
+# Working days: when a portal block or a provisioning action may start
+# ----------------------------------------------------------------------
+ALL_WEEKDAYS = frozenset(range(7))  # 0 = Monday ... 6 = Sunday
+_SEARCH_LIMIT = 400  # days; more than a year of holidays is a configuration error
+
+
+def next_working_day(day, weekdays, holidays=frozenset()) -> date:
+    """The first day on or after ``day`` that is one of the working
+    ``weekdays`` (0 = Monday) and not one of the ``holidays`` (dates).
+    ``weekdays`` None means no working calendar: every day is a working day
+    and ``day`` is returned as it is."""
+    day = to_date(day)
+    if weekdays is None:
+        return day
+    if not weekdays:
+        raise ValueError("The working calendar has no working weekday.")
+    for _step in range(_SEARCH_LIMIT):
+        if day.weekday() in weekdays and day not in holidays:
+            return day
+        day += timedelta(days=1)
+    raise ValueError(f"No working day within {_SEARCH_LIMIT} days: check the public holidays.")
+
+
+@dataclass(frozen=True)
+class WorkingCalendar:
+    """A company's working days as plain data: the working weekdays
+    (0 = Monday; None when the company has no calendar, so any day is a
+    working day) and the public holidays (dates)."""
+
+    weekdays: frozenset | None = None
+    holidays: frozenset = frozenset()
+
+    def is_working_day(self, day) -> bool:
+        return self.next_working_day(day) == to_date(day)
+
+    def next_working_day(self, day) -> date:
+        return next_working_day(day, self.weekdays, self.holidays)
+
+
+EVERY_DAY = WorkingCalendar()

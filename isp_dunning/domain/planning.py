@@ -11,6 +11,13 @@ Rules (German practice, § 286/288 BGB):
 * open credit notes and unreconciled payments are netted: a customer whose
   net overdue balance does not exceed the tolerance gets no notice;
 * an invoice moves at most one level per run (see ``escalation``);
+* minimum amount per level (as Business Central and SAP): an invoice
+  reaches its next level only when the customer's net overdue amount in the
+  currency (overdue invoices less credits, the amount netted above) is at
+  least that level's minimum (company currency, converted at the run date);
+  the notice's level is the highest level reached whose minimum is met; when
+  no level's minimum is met the customer waits (no notice, nothing booked)
+  and the skip reason says the amount and the minimum (:class:`BelowMinimum`);
 * one notice per customer and currency; its level is the highest new level;
   the customer's other overdue invoices are listed as still open;
 * the notice level's fee is charged once per notice, the business lump sum
@@ -55,6 +62,7 @@ class LevelConfig:
     block_portal: bool = False
     announce_portal_block: bool = False
     collection_handover: bool = False
+    minimum_amount: Decimal = Decimal("0")  # company currency
 
     @property
     def id(self):
@@ -218,13 +226,29 @@ SKIP_PAUSED = "paused"
 SKIP_NETTED = "net balance covered by credits"
 SKIP_BELOW_TOLERANCE = "below tolerance"
 SKIP_IN_PAYMENT = "in payment"
+SKIP_BELOW_MINIMUM = "below the level's minimum amount"
 SKIP_REASONS = (
     SKIP_EXCLUDED,
     SKIP_PAUSED,
     SKIP_NETTED,
     SKIP_BELOW_TOLERANCE,
     SKIP_IN_PAYMENT,
+    SKIP_BELOW_MINIMUM,
 )
+
+
+@dataclass(frozen=True)
+class BelowMinimum:
+    """Skip reason of a customer that waits because its net overdue amount
+    is below the minimum of every level it is due for: the amount, the
+    lowest of those minimums (both in ``currency``) and its level."""
+
+    level_id: int
+    amount: Decimal
+    minimum: Decimal
+    currency: object
+
+    reason = SKIP_BELOW_MINIMUM
 
 
 def _overdue_invoices(items, invoices, today, tolerance, below=None):
@@ -246,6 +270,25 @@ def _overdue_invoices(items, invoices, today, tolerance, below=None):
         elif below is not None:
             below.append(move_id)
     return result
+
+
+def _minimum_met(escalations, net, currency, settings):
+    """The escalations whose level's minimum the net overdue amount meets,
+    and, when some do not, a :class:`BelowMinimum` with the lowest minimum
+    missed (the amount the customer has to reach to get a notice)."""
+    met = {}
+    missed = []
+    for move_id, config in escalations.items():
+        minimum = settings.convert(config.minimum_amount, currency)
+        if net >= minimum:
+            met[move_id] = config
+        else:
+            missed.append((minimum, config.sort_key, config))
+    if not missed:
+        return met, None
+    minimum, _key, config = min(missed, key=lambda entry: entry[:2])
+    amount = round_money(net, settings.precision(currency))
+    return met, BelowMinimum(config.id, amount, minimum, currency)
 
 
 def _interest_for(invoice, overdue_items, level, customer, settings, precision):
@@ -351,6 +394,11 @@ def plan_customer(customer, items, invoices, levels, settings):
             )
             if step is not None:
                 escalations[move_id] = by_id[step.id]
+        if escalations:
+            net = sum(open_amounts, Decimal("0")) - credits
+            escalations, waiting = _minimum_met(escalations, net, currency, settings)
+            if waiting is not None and not escalations:
+                plan.skipped.append((None, waiting))
 
         for move_id, (due_date, _items) in active.items():
             invoice = dunnable[move_id]

@@ -4,6 +4,11 @@ A consumer is blocked only when, on the day of the block, the undisputed
 arrears reach the company's threshold and a notice announced the block at
 least the announcement period before, for an invoice that is still open.
 Businesses are not protected; a company can switch the guard off.
+
+Whoever the customer, a block (and the provisioning action of a blocking
+level) starts only on a working day of the company's calendar: a block due
+on a weekend or a public holiday is postponed to the next working day
+(``domain.dates.WorkingCalendar``).
 """
 
 from datetime import timedelta
@@ -62,14 +67,14 @@ BLOCK = "block"
 POSTPONE = "postpone"
 
 
-def notice_block_step(level_blocks, already_blocked, guard_reasons):
+def notice_block_step(level_blocks, already_blocked, guard_reasons, working_day=True):
     """What a notice at a level does to the portal: ``BLOCK``, ``POSTPONE``
-    (the guard gave reasons; the notice records them and a later run tries
-    again) or None (the level does not block, or the customer is blocked
-    already)."""
+    (the guard gave reasons, or the notice's day is not a working day of the
+    company; the notice records why and a later run tries again) or None
+    (the level does not block, or the customer is blocked already)."""
     if not level_blocks or already_blocked:
         return None
-    return POSTPONE if guard_reasons else BLOCK
+    return POSTPONE if guard_reasons or not working_day else BLOCK
 
 
 def first_blocking_sequence(levels):
@@ -121,11 +126,11 @@ def retry_block_step(postponed, blocked, released, from_this_run):
     return None
 
 
-def retry_goes_ahead(keeps_blocked, guard_reasons):
+def retry_goes_ahead(keeps_blocked, guard_reasons, working_day=True):
     """Whether a retried block goes ahead: an invoice still keeps the
-    customer blocked (``keeps_blocked``) and the guard gives no reason to
-    wait."""
-    return bool(keeps_blocked) and not guard_reasons
+    customer blocked (``keeps_blocked``), the guard gives no reason to wait
+    and the day is a working day of the company."""
+    return bool(keeps_blocked) and not guard_reasons and bool(working_day)
 
 
 def releases_block(blocked, by_hand, keeps_blocked):

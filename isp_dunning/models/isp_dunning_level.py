@@ -58,6 +58,14 @@ class IspDunningLevel(models.Model):
         "the part of its fee that exceeds the lump sums charged, on it or before, "
         "for the invoices it lists.",
     )
+    minimum_amount = fields.Monetary(
+        currency_field="currency_id",
+        default=5.0,
+        help="The level is reached only when the customer's net overdue amount (overdue "
+        "invoices less open credit notes and payments, per currency) is at least this "
+        "amount; below it the customer waits and the run log says why. In another "
+        "currency the amount is converted at the run date. 0: no minimum.",
+    )
     interest_mode = fields.Selection(
         [
             ("none", "No interest"),
@@ -143,7 +151,7 @@ class IspDunningLevel(models.Model):
     # ------------------------------------------------------------------
     # Constraints
     # ------------------------------------------------------------------
-    @api.constrains("delay_days", "fee_amount", "interest_rate", "interest_mode")
+    @api.constrains("delay_days", "fee_amount", "minimum_amount", "interest_rate", "interest_mode")
     def _check_amounts(self):
         for level in self:
             if level.delay_days < 0:
@@ -153,6 +161,14 @@ class IspDunningLevel(models.Model):
             if level.fee_amount < 0:
                 raise ValidationError(
                     self.env._("Level '%s': the dunning fee cannot be negative.", level.name)
+                )
+            if level.minimum_amount < 0:
+                raise ValidationError(
+                    self.env._(
+                        "Level '%s': the minimum amount cannot be negative; enter 0 for no "
+                        "minimum.",
+                        level.name,
+                    )
                 )
             if level.interest_rate < 0:
                 raise ValidationError(

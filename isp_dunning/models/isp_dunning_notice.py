@@ -122,9 +122,25 @@ class IspDunningNotice(models.Model):
     portal_block_announced = fields.Boolean(readonly=True)
     portal_block_postponed = fields.Boolean(
         readonly=True,
-        help="The level blocks the portal, but the consumer guard (§ 61 TKG) postponed it.",
+        help="The level blocks the portal, but the consumer guard (§ 61 TKG) or a day that "
+        "is not a working day of the company (weekend, public holiday) postponed it.",
     )
     portal_block_note = fields.Char(readonly=True)
+    portal_block_workday = fields.Date(
+        string="Block Postponed To",
+        readonly=True,
+        copy=False,
+        help="The block was due on a weekend or a public holiday of the company's working "
+        "calendar and waits for this working day; the first run on or after it blocks.",
+    )
+    action_workday = fields.Date(
+        string="Action Postponed To",
+        readonly=True,
+        copy=False,
+        help="The level's provisioning action was due on a weekend or a public holiday of "
+        "the company's working calendar and waits for this working day; the first run on "
+        "or after it runs the action.",
+    )
     portal_block = fields.Boolean(
         string="Portal Blocked",
         readonly=True,

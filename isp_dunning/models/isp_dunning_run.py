@@ -218,7 +218,9 @@ class IspDunningRun(models.Model):
             self._deliver(notices, outcome)  # deliver, from committed notices
             self._after_batch(done, len(partner_ids))
         if not self.dry_run:
-            self._retry_on_conflict(lambda: portal_blocking.retry_postponed_blocks(self))
+            self._retry_on_conflict(
+                lambda: portal_blocking.retry_postponed_blocks(self, context["working_calendar"])
+            )
         self._finish(partner_ids, outcome)
 
     def _batches(self, partner_ids):

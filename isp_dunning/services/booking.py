@@ -71,7 +71,7 @@ def book(run, plans, move_data, context, stats):
     fee_documents.create_fee_moves(run, notices, notice_plans)
     _update_invoices(run, plans, move_data, levels)
     partners._dunning_refresh_level()
-    portal_blocking.apply_notices(notices)
+    portal_blocking.apply_notices(notices, context.get("working_calendar"))
     stats["notices"] += len(notices)
     stats["invoices"] += sum(len(n.escalated_move_ids) for n in notice_plans)
     return notices

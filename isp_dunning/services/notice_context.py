@@ -10,6 +10,7 @@ from ..domain import claim as claim_rules
 from ..domain import rendering, template_context
 from ..domain.escalation import is_business
 from ..domain.money import to_decimal
+from . import working_calendar
 
 
 def render_context(notice):
@@ -207,11 +208,7 @@ def build_render_context(
         "number": text(reference),
         "portal_block_announced": level.announce_portal_block,
         "portal_block": level.block_portal,
-        "portal_block_date": (
-            date + timedelta(days=company.dunning_block_notice_days)
-            if level.announce_portal_block and date
-            else None
-        ),
+        "portal_block_date": announced_block_date(company, level, date),
         "interest_lines": interest_lines,
         # the notice's own links, set by the notice's _render_context (payment part)
         "pay_url": "",
@@ -226,6 +223,17 @@ def build_render_context(
         lang=lang,
         claim=claim_context(env, claim or claim_of_lines(lines, amounts), lang),
     )
+
+
+def announced_block_date(company, level, date):
+    """The earliest day of the block a notice at ``level`` of ``date``
+    announces: the announcement period (§ 61 TKG) after the notice, moved to
+    the next working day of the company's calendar (a block starts only on a
+    working day); None when the level does not announce a block."""
+    if not (level.announce_portal_block and date):
+        return None
+    earliest = date + timedelta(days=company.dunning_block_notice_days)
+    return working_calendar.read_calendar(company, earliest).next_working_day(earliest)
 
 
 def claim_of_lines(lines, amounts):

@@ -14,6 +14,7 @@ from odoo.tools import format_amount, format_date
 
 from ..domain import portal_guard
 from ..domain.escalation import is_business
+from . import working_calendar
 
 _logger = logging.getLogger(__name__)
 
@@ -198,14 +199,20 @@ def announced_partner_ids(partners, company, date):
 # ----------------------------------------------------------------------
 # What a run's notices do to the portal
 # ----------------------------------------------------------------------
-def apply_notices(notices):
+def apply_notices(notices, calendar=None):
     """Apply what the notices' levels trigger: at a blocking level the
-    portal block, unless the consumer guard postpones it, then the level's
-    server action. On a blocking level the action waits for the block, so
-    that a provisioning hook never suspends a line that § 61 TKG still
-    protects; it runs when a later run lifts the postponement. The guard of
-    all customers is computed at once (a few queries per batch, not per
-    customer)."""
+    portal block, unless the consumer guard postpones it or the notice's day
+    is not a working day of the company, then the level's server action. On
+    a blocking level the action waits for the block, so that a provisioning
+    hook never suspends a line that § 61 TKG still protects nor starts on a
+    weekend or a public holiday; it runs when a later run lifts the
+    postponement. The action of any other level waits for the next working
+    day too (``postpone_actions``). The guard of all customers is computed
+    at once (a few queries per batch, not per customer).
+
+    :param calendar: the run's ``dates.WorkingCalendar`` (read once per
+        run); without it, each company's calendar is read here
+    """
     notices = notices.sudo()
     blocking = notices.filtered(
         lambda n: n.level_id.block_portal and not n.partner_id.dunning_portal_blocked
@@ -214,7 +221,12 @@ def apply_notices(notices):
     for (company, date), group in blocking.grouped(lambda n: (n.company_id, n.date)).items():
         for partner_id, reasons in block_guards(group.partner_id, company, date).items():
             guards[partner_id, company.id, date] = reasons
+    workdays = {}  # (company id, date): the next working day from that date
+    for company, date in {(n.company_id, n.date) for n in notices}:
+        company_calendar = calendar or working_calendar.read_calendar(company, date)
+        workdays[company.id, date] = company_calendar.next_working_day(date)
     postponed = []
+    actions_postponed = []
     blocks = []
     blocked = set()
     with_action = []
@@ -222,46 +234,139 @@ def apply_notices(notices):
         partner = notice.partner_id
         already_blocked = partner.dunning_portal_blocked or partner.id in blocked
         reasons = guards.get((partner.id, notice.company_id.id, notice.date), [])
+        workday = workdays.get((notice.company_id.id, notice.date), notice.date)
         step = portal_guard.notice_block_step(
-            notice.level_id.block_portal, already_blocked, reasons
+            notice.level_id.block_portal,
+            already_blocked,
+            reasons,
+            working_day=workday == notice.date,
         )
         if step == portal_guard.POSTPONE:
-            postponed.append((notice, reasons))
+            postponed.append((notice, reasons, workday if workday != notice.date else None))
             continue
         if step == portal_guard.BLOCK:
             blocks.append((partner, notice))
             blocked.add(partner.id)
-        with_action.append(notice)
+        if workday != notice.date and notice.level_id.server_action_id:
+            actions_postponed.append((notice, workday))
+        else:
+            with_action.append(notice)
     block_portals(notices.env, blocks)
     for notice in with_action:
         run_level_action(notice)
     postpone_blocks(notices.env, postponed)
+    postpone_actions(notices.env, actions_postponed)
+
+
+def postpone_actions(env, postponements):
+    """Record on each notice of [(notice, workday)] that its level's
+    provisioning action waits for the working day ``workday``; the first
+    run on or after that day runs it (``run_postponed_actions``)."""
+    bodies = {}
+    for notice, workday in postponements:
+        notice.sudo().action_workday = workday
+        bodies[notice.id] = escape(
+            env._(
+                "Provisioning action postponed to the next working day, %(workday)s: "
+                "%(date)s is not a working day of the company.",
+                workday=format_date(env, workday),
+                date=format_date(env, notice.date),
+            )
+        )
+    if bodies:
+        env["isp.dunning.notice"].sudo().browse(list(bodies))._message_log_batch(bodies=bodies)
+
+
+def run_postponed_actions(run):
+    """On a working day, at the end of a run: the provisioning actions of
+    the company's notices that waited for a working day. A failing action
+    is logged on its notice and tried again by the next run."""
+    env = run.env
+    notices = (
+        env["isp.dunning.notice"]
+        .sudo()
+        .search(
+            [
+                ("company_id", "=", run.company_id.id),
+                ("action_workday", "!=", False),
+                ("action_workday", "<=", run.date),
+                ("state", "!=", "cancelled"),
+            ],
+            order="id",
+        )
+    )
+    for notice in notices:
+        try:
+            with env.cr.savepoint():
+                run_level_action(notice)
+                notice.action_workday = False
+                notice.message_post(
+                    body=env._(
+                        "Provisioning action run on %s: it waited for a working day of the "
+                        "company.",
+                        format_date(env, run.date),
+                    )
+                )
+        except Exception as error:
+            _logger.warning("Provisioning action of %s failed: %s", notice.display_name, error)
+            notice.message_post(body=env._("The postponed provisioning action failed: %s", error))
 
 
 def postpone_blocks(env, postponements):
-    """Record on each notice of [(notice, reasons)] that its block waits for
-    the consumer guard: one write each and one batch of log notes."""
-    notes = {
-        notice.sudo(): env._("Portal block postponed (§ 61 TKG): %s.", "; ".join(reasons))
-        for notice, reasons in postponements
-    }
+    """Record on each notice of [(notice, reasons, workday)] that its block
+    waits for the consumer guard (``reasons``) or for the next working day
+    (``workday``, None when the notice's day is a working day): one write
+    each and one batch of log notes."""
+    notes = {}
+    workdays = {}
+    for notice, reasons, workday in postponements:
+        parts = []
+        if workday:
+            parts.append(
+                env._(
+                    "Portal block postponed to the next working day, %(workday)s: "
+                    "%(date)s is not a working day of the company.",
+                    workday=format_date(env, workday),
+                    date=format_date(env, notice.date),
+                )
+            )
+        if reasons:
+            parts.append(env._("Portal block postponed (§ 61 TKG): %s.", "; ".join(reasons)))
+        notes[notice.sudo()] = " ".join(parts)
+        workdays[notice.id] = workday or False
     if not notes:
         return
     for notice, note in notes.items():
-        notice.write({"portal_block_postponed": True, "portal_block_note": note})
+        notice.write(
+            {
+                "portal_block_postponed": True,
+                "portal_block_note": note,
+                "portal_block_workday": workdays[notice.id],
+            }
+        )
     notices = env["isp.dunning.notice"].sudo().browse([n.id for n in notes])
     notices._message_log_batch(bodies={notice.id: escape(note) for notice, note in notes.items()})
 
 
-def retry_postponed_blocks(run):
+def retry_postponed_blocks(run, calendar=None):
     """At the end of a run: block the customers of the run's company whose
-    block was postponed once the consumer guard allows it, block again those
-    whose block was lifted on payment when an invoice of the blocking notice
-    is open again, and lift blocks whose invoices left the blocking levels
-    without a reconciliation (e.g. a cancelled invoice)."""
+    block was postponed once the consumer guard allows it and the run's day
+    is a working day, block again those whose block was lifted on payment
+    when an invoice of the blocking notice is open again (on a working day
+    too), run the provisioning actions that waited for a working day, and
+    lift blocks whose invoices left the blocking levels without a
+    reconciliation (e.g. a cancelled invoice; lifting happens any day).
+
+    :param calendar: the run's ``dates.WorkingCalendar``; without it, the
+        company's calendar is read here
+    """
     env = run.env
     company = run.company_id
     date = run.date
+    calendar = calendar or working_calendar.read_calendar(company, date)
+    working_day = calendar.is_working_day(date)
+    if working_day:
+        run_postponed_actions(run)
     notices = (
         env["isp.dunning.notice"]
         .sudo()
@@ -278,6 +383,7 @@ def retry_postponed_blocks(run):
                 "portal_block_postponed",
                 "portal_block",
                 "portal_block_released",
+                "portal_block_workday",
                 "run_id",
             ],
             order="date desc, id desc",
@@ -301,7 +407,9 @@ def retry_postponed_blocks(run):
     guards = block_guards(pending, company, date) if pending else {}
     for notice, step in waiting.items():
         partner = notice.partner_id.sudo()
-        if not portal_guard.retry_goes_ahead(partner in pending, guards.get(partner.id)):
+        if not portal_guard.retry_goes_ahead(
+            partner in pending, guards.get(partner.id), working_day
+        ):
             continue
         try:
             # One customer's failing provisioning hook must not fail the run.
@@ -312,6 +420,11 @@ def retry_postponed_blocks(run):
                     body = env._(
                         "Portal blocked again on %s: an invoice of the notice is open "
                         "again (e.g. a returned direct debit).",
+                        format_date(env, date),
+                    )
+                elif notice.portal_block_workday:
+                    body = env._(
+                        "Portal blocked on %s: the block waited for a working day of the company.",
                         format_date(env, date),
                     )
                 else:

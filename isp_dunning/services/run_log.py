@@ -6,6 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import format_amount
 
 from ..domain import planning
 
@@ -60,7 +61,8 @@ def customer_line(env, partner_id, reason, postponed=False):
 
 def skip_lines(env, plans):
     """One line per customer that gets no notice, with the reasons the core
-    gave (pause, netting, excluded, below tolerance, in payment)."""
+    gave (pause, netting, excluded, below tolerance, in payment, below the
+    level's minimum amount)."""
     skipped = {
         pid: plan.skipped for pid, plan in plans.items() if plan.skipped and not plan.notices
     }
@@ -79,6 +81,9 @@ def skip_lines(env, plans):
     for partner in env["res.partner"].browse(list(skipped)):
         reasons = []
         for move_id, reason in skipped[partner.id]:
+            if isinstance(reason, planning.BelowMinimum):
+                reasons.append(below_minimum_label(env, reason))
+                continue
             label = labels.get(reason, reason)
             reasons.append(f"{label} ({names[move_id]})" if move_id else label)
         lines.append(
@@ -89,3 +94,16 @@ def skip_lines(env, plans):
             )
         )
     return lines
+
+
+def below_minimum_label(env, reason):
+    """'below the level's minimum amount (4.99 EUR < 5.00 EUR of Reminder)'."""
+    currency = env["res.currency"].browse(reason.currency)
+    level = env["isp.dunning.level"].browse(reason.level_id)
+    return env._(
+        "below the level's minimum amount (%(amount)s net overdue, minimum %(minimum)s "
+        "for %(level)s)",
+        amount=format_amount(env, float(reason.amount), currency),
+        minimum=format_amount(env, float(reason.minimum), currency),
+        level=level.name,
+    )

@@ -5,6 +5,7 @@ from odoo.exceptions import UserError
 
 from ..domain import planning
 from ..domain.money import to_decimal
+from . import working_calendar
 
 
 def ladder(run):
@@ -54,8 +55,10 @@ def check_booking_setup(run):
 
 
 def prepare_context(run, levels):
-    """The levels as ``planning.LevelConfig``, the base rates and the lump
-    sum (40 EUR, § 288 (5) BGB) in the company's currency."""
+    """The levels as ``planning.LevelConfig``, the base rates, the lump
+    sum (40 EUR, § 288 (5) BGB) in the company's currency and the company's
+    working calendar (``dates.WorkingCalendar``: on which days a block may
+    start), read once for the run."""
     env = run.env
     company = run.company_id
     configs = [
@@ -68,6 +71,7 @@ def prepare_context(run, levels):
             block_portal=level.block_portal,
             announce_portal_block=level.announce_portal_block,
             collection_handover=level.collection_handover,
+            minimum_amount=to_decimal(level.minimum_amount),
         )
         for level in levels
     ]
@@ -80,4 +84,5 @@ def prepare_context(run, levels):
         "configs": configs,
         "base_rates": env["isp.dunning.base.rate"]._get_base_rates(),
         "lump_sum": to_decimal(company.currency_id.round(lump_sum)),
+        "working_calendar": working_calendar.read_calendar(company, run.date),
     }

@@ -12,6 +12,7 @@ from . import (
     test_dunning_run,
     test_fee_documents,
     test_letter,
+    test_minimum_amount,
     test_pay_link,
     test_payment_allocation,
     test_portal,
@@ -20,4 +21,5 @@ from . import (
     test_tour,
     test_walkthrough,
     test_wording,
+    test_working_days,
 )

@@ -328,7 +328,8 @@ class TestDebitReturnPortal(DunningCommon):
         self.assertFalse(user.dunning_blocked, "not at the moment of the return")
         self.assertFalse(self.business.dunning_portal_blocked)
 
-        self.dun(day(52))
+        # Monday 24.02.2025: a block starts only on a working day.
+        self.dun(day(54))
         self.assertTrue(user.dunning_blocked)
         self.assertTrue(self.business.dunning_portal_blocked)
         self.assertEqual(self.business.dunning_portal_block_notice_id, notice)

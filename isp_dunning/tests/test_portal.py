@@ -16,6 +16,9 @@ DUE = date(2025, 1, 1)
 # The default test ladder: reminder, first notice, second notice (announces
 # the block) and final notice (blocks), each 14 days after the previous one.
 LADDER_DAYS = (7, 21, 35, 49)
+# Monday 24.02.2025, a few days after the final notice of 19.02.2025: a
+# postponed block is retried only on a working day.
+MONDAY_AFTER = DUE + timedelta(days=54)
 
 
 def portal_user(env, login, partner, groups="base.group_portal"):
@@ -157,7 +160,7 @@ class TestPortalBlocking(DunningCommon):
         # A new overdue invoice lifts the undisputed arrears above 100: the
         # next run blocks, although it produces no notice for the customer.
         self.make_invoice(self.consumer, 50.0, DUE + timedelta(days=50))
-        run = self.dun(DUE + timedelta(days=52))
+        run = self.dun(MONDAY_AFTER)
         self.assertFalse(run.notice_ids)
         self.assertTrue(notice.portal_block)
         self.assertTrue(self.consumer.dunning_portal_blocked)
@@ -394,7 +397,7 @@ class TestPortalBlocking(DunningCommon):
         self.escalate(self.consumer, 80.0)
         self.assertFalse(self.consumer.ref, "§ 61 TKG: no suspension while postponed")
         self.make_invoice(self.consumer, 50.0, DUE + timedelta(days=50))
-        self.dun(DUE + timedelta(days=52))
+        self.dun(MONDAY_AFTER)
         self.assertEqual(self.consumer.ref, "suspended")
 
     @mute_logger("odoo.addons.isp_dunning.models.res_partner")
@@ -410,7 +413,7 @@ class TestPortalBlocking(DunningCommon):
         self.escalate(self.consumer, 80.0)
         notice = self.notices_of(self.consumer)[-1]
         self.make_invoice(self.consumer, 50.0, DUE + timedelta(days=50))
-        run = self.dun(DUE + timedelta(days=52))
+        run = self.dun(MONDAY_AFTER)
         self.assertEqual(run.state, "done")
         self.assertFalse(self.consumer_user.dunning_blocked, "rolled back with the hook")
         self.assertFalse(notice.portal_block)
@@ -485,7 +488,7 @@ class TestPortalBlockingHttp(HttpCase):
                 "company_id": self.company.id,
                 "partner_id": self.customer.id,
                 "level_id": level.id,
-                "date": date(2025, 3, 1),
+                "date": date(2025, 3, 3),  # a Monday: blocks start on working days
                 "currency_id": self.invoice.currency_id.id,
                 "move_ids": [Command.set(self.invoice.ids)],
                 "state": "to_send",

@@ -623,6 +623,7 @@ def test_skip_reasons_are_the_documented_ones():
         "net balance covered by credits",
         "below tolerance",
         "in payment",
+        "below the level's minimum amount",
     )
 
 
