@@ -99,6 +99,10 @@ Run = env["isp.dunning.run"].with_company(company).with_context(dunning_autocomm
 Notice = env["isp.dunning.notice"]
 for weeks in range(10, 0, -1):
     day = today - timedelta(weeks=weeks)
+    # The history runs on working days (Monday to Friday, the company's
+    # calendar): a portal block starts only on a working day.
+    while day.weekday() >= 5:
+        day -= timedelta(days=1)
     Run.run_dunning(date=day)
     # Deliver the day's reminders now (the mail queue's own job runs hourly).
     env["mail.mail"].process_email_queue()
