@@ -339,10 +339,10 @@ class IspDunningNotice(models.Model):
     # ------------------------------------------------------------------
     # Rendering (services/notice_context.py)
     # ------------------------------------------------------------------
-    def _render_context(self):
+    def _render_context(self, calendar=None):
         """The plain data snapshot the reminder templates see."""
         self.ensure_one()
-        return notice_context.render_context(self)
+        return notice_context.render_context(self, calendar)
 
     def _claim_statement(self):
         """The notice's claim statement (domain.claim.Claim) as stated to the
@@ -365,9 +365,9 @@ class IspDunningNotice(models.Model):
         ``notice_context.build_render_context``)."""
         return notice_context.build_render_context(self.env, **parts)
 
-    def _render_parts(self, level=None, context=None):
+    def _render_parts(self, level=None, context=None, calendar=None):
         """Subject, text and HTML of the notice in the customer's language."""
         self.ensure_one()
         level = (level or self.level_id).with_context(lang=self.partner_id.lang)
-        context = context or self._render_context()
+        context = context or self._render_context(calendar)
         return notice_context.render_level(level, context)

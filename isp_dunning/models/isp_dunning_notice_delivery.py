@@ -4,7 +4,7 @@ from odoo import api, fields, models
 
 from ..domain import collection, rendering
 from ..domain.emails import parse_email_list
-from ..services import handover, notice_email, report_pdf
+from ..services import handover, notice_email, report_pdf, working_calendar
 from ..services import letters as letters_service
 
 _logger = logging.getLogger(__name__)
@@ -86,13 +86,24 @@ class IspDunningNotice(models.Model):
         """Render subject, text and HTML of every notice that has none yet;
         a template problem puts only that notice in error."""
         self._ensure_portal_tokens()
+        # The working calendar (the announced block date) once per company,
+        # not once per notice.
+        calendars = {}
+        for company in self.company_id:
+            days = self.filtered(lambda notice, company=company: notice.company_id == company)
+            days = [day for day in days.mapped("date") if day] or [fields.Date.context_today(self)]
+            calendars[company] = working_calendar.read_calendar(
+                company,
+                min(days),
+                days=(max(days) - min(days)).days + working_calendar.HORIZON_DAYS,
+            )
         ok = self.browse()
         for notice in self:
             if notice.subject and notice.body_html:
                 ok |= notice
                 continue
             try:
-                parts = notice._render_parts()
+                parts = notice._render_parts(calendar=calendars[notice.company_id])
                 cc, bcc = notice._recipients()
             except (rendering.TemplateProblem, ValueError) as problem:
                 notice._set_error(

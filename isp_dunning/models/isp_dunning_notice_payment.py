@@ -211,8 +211,8 @@ class IspDunningNotice(models.Model):
     # ------------------------------------------------------------------
     # What the templates see
     # ------------------------------------------------------------------
-    def _render_context(self):
-        context = super()._render_context()
+    def _render_context(self, calendar=None):
+        context = super()._render_context(calendar)
         context["notice"].update(
             pay_url=self._dunning_pay_url(),
             girocode_url=self._dunning_girocode_url(self.amount_total_due),

@@ -13,8 +13,10 @@ from ..domain.money import to_decimal
 from . import working_calendar
 
 
-def render_context(notice):
-    """The plain data snapshot the reminder templates see for ``notice``."""
+def render_context(notice, calendar=None):
+    """The plain data snapshot the reminder templates see for ``notice``;
+    ``calendar``: the company's working calendar read once for a batch
+    (``working_calendar.read_calendar``), else read here."""
     notice.ensure_one()
     lines = [
         {
@@ -53,6 +55,7 @@ def render_context(notice):
         reference=notice.name,
         company=notice.company_id,
         claim=claim_statement(notice),
+        calendar=calendar,
     )
 
 
@@ -130,6 +133,7 @@ def build_render_context(
     reference,
     company,
     claim=None,
+    calendar=None,
 ):
     """The render context of a notice from its parts (a booked notice or a
     preview's figures); the notice's own links are left empty."""
@@ -208,7 +212,7 @@ def build_render_context(
         "number": text(reference),
         "portal_block_announced": level.announce_portal_block,
         "portal_block": level.block_portal,
-        "portal_block_date": announced_block_date(company, level, date),
+        "portal_block_date": announced_block_date(company, level, date, calendar),
         "interest_lines": interest_lines,
         # the notice's own links, set by the notice's _render_context (payment part)
         "pay_url": "",
@@ -225,7 +229,7 @@ def build_render_context(
     )
 
 
-def announced_block_date(company, level, date):
+def announced_block_date(company, level, date, calendar=None):
     """The earliest day of the block a notice at ``level`` of ``date``
     announces: the announcement period (§ 61 TKG) after the notice, moved to
     the next working day of the company's calendar (a block starts only on a
@@ -233,7 +237,8 @@ def announced_block_date(company, level, date):
     if not (level.announce_portal_block and date):
         return None
     earliest = date + timedelta(days=company.dunning_block_notice_days)
-    return working_calendar.read_calendar(company, earliest).next_working_day(earliest)
+    calendar = calendar or working_calendar.read_calendar(company, earliest)
+    return calendar.next_working_day(earliest)
 
 
 def claim_of_lines(lines, amounts):

@@ -149,6 +149,22 @@ class TestWorkingDays(DunningCommon):
         self.company.resource_calendar_id = False
         self.assertEqual(notice._render_context()["notice"]["portal_block_date"], SATURDAY)
 
+    def test_delivered_notice_names_the_working_day(self):
+        # Delivery renders a batch with the calendar read once per company:
+        # the stored text names the same working day as the notice alone.
+        self.level_3.body_text_template = "Block from {{ notice.portal_block_date.isoformat() }}"
+        self.holiday(MONDAY)
+        self.make_invoice(self.business, 150.0, DUE)
+        for days in LADDER_DAYS:
+            self.dun(DUE + timedelta(days=days))
+        notice = self.notices_of(self.business)[-1]
+        self.assertEqual(notice.level_id, self.level_3)
+        self.assertEqual(notice.body_text, f"Block from {TUESDAY.isoformat()}")
+        notice.write({"subject": False, "body_text": False, "body_html": False})
+        self.company.resource_calendar_id = False
+        notice._render_and_store()
+        self.assertEqual(notice.body_text, f"Block from {SATURDAY.isoformat()}")
+
     def test_calendar_read_as_plain_data(self):
         self.holiday(MONDAY)
         calendar = working_calendar.read_calendar(self.company, SATURDAY)
