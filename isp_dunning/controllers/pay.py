@@ -81,6 +81,25 @@ class DunningPayLink(PortalAccount):
         return response
 
     @http.route(
+        f"{payment.SHORT_PAY_PATH}/<int:notice_id>/<string:short_token>",
+        type="http",
+        auth="public",
+        methods=["GET"],
+        website=True,
+        sitemap=False,
+    )
+    def dunning_short_pay_link(self, notice_id, short_token, **kwargs):
+        """The letter's short pay link: on to the notice's pay page."""
+        notice = request.env["isp.dunning.notice"]._dunning_find_by_short_token(
+            notice_id, short_token
+        )
+        if not notice:
+            return request.render("isp_dunning.pay_link_invalid", {}, status=404)
+        response = request.redirect(payment.pay_path(notice.id, notice.access_token), code=303)
+        response.headers["Referrer-Policy"] = "no-referrer"
+        return response
+
+    @http.route(
         f"{payment.PAY_PATH}/<int:notice_id>/<string:access_token>/transaction",
         type="json",
         auth="public",

@@ -158,6 +158,34 @@ def link_valid(state, expected_token, given_token):
     return hmac.compare_digest(str(expected_token).encode(), str(given_token).encode())
 
 
+# The letter's short pay link: /mp/<notice id>/<first 16 hex digits of the
+# token>. A version 4 UUID's first 16 hex digits hold 60 random bits: far
+# beyond guessing over HTTP, and short enough to type from paper.
+SHORT_PAY_PATH = "/mp"
+SHORT_TOKEN_LENGTH = 16
+
+
+def short_token(token):
+    """The part of a notice's access token its short pay link carries."""
+    return str(token or "").replace("-", "").lower()[:SHORT_TOKEN_LENGTH]
+
+
+def short_link_valid(state, expected_token, given_short):
+    """Whether a short pay link opens: the notice is payable and the short
+    token given is that of the notice's token, compared in constant time."""
+    expected = short_token(expected_token)
+    if state not in PAYABLE_STATES or len(expected) < SHORT_TOKEN_LENGTH or not given_short:
+        return False
+    return hmac.compare_digest(expected.encode(), str(given_short).lower().encode())
+
+
+def short_pay_url(base_url, notice_id, token):
+    """The short pay link of a letter, or '' when the notice has no token."""
+    if not token:
+        return ""
+    return f"{base_url.rstrip('/')}{SHORT_PAY_PATH}/{int(notice_id)}/{short_token(token)}"
+
+
 def pay_path(notice_id, token):
     """The path of a notice's pay page (short enough for a letter)."""
     return f"{PAY_PATH}/{int(notice_id)}/{token}"

@@ -43,6 +43,23 @@ class IspDunningNotice(models.Model):
             token = self._portal_ensure_token()
         return payment.pay_url(self.company_id.get_base_url(), self.id, token)
 
+    def _dunning_short_pay_url(self):
+        """The short pay link printed on the letter ('' for a cancelled
+        notice): it opens the same page as the pay link."""
+        self.ensure_one()
+        if self.state not in payment.PAYABLE_STATES:
+            return ""
+        token = self.sudo().access_token or self._portal_ensure_token()
+        return payment.short_pay_url(self.company_id.get_base_url(), self.id, token)
+
+    @api.model
+    def _dunning_find_by_short_token(self, notice_id, short):
+        """The notice (sudo) a short pay link opens, or an empty recordset."""
+        notice = self.sudo().browse(notice_id).exists()
+        if not notice or not payment.short_link_valid(notice.state, notice.access_token, short):
+            return self.sudo().browse()
+        return notice
+
     @api.model
     def _dunning_find_by_token(self, notice_id, token):
         """The notice (sudo) a pay link opens, or an empty recordset for a

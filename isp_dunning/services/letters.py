@@ -120,7 +120,8 @@ def letter_values(notice):
         "customer_number": partner.ref or str(partner.id),
         "statement": notice._claim_context(notice._claim_statement(), lang),
         "payment_request": request,
-        "pay_url": context["notice"]["pay_url"],
+        # the short form of the pay link: typed from paper
+        "pay_url": notice._dunning_short_pay_url() if context["notice"]["pay_url"] else "",
         "girocode": notice._dunning_girocode_image(notice.amount_total_due),
         "bank": bank,
         "account_holder": bank.acc_holder_name or bank.partner_id.name or notice.company_id.name,

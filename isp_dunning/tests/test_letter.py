@@ -148,7 +148,11 @@ class TestLetter(DunningCommon):
         self.assertIn(IBAN, flat.replace(" ", ""))
         self.assertIn("BIC: COBADEFFXXX", flat)
         self.assertIn(f"Verwendungszweck: {notice.name}", flat)
-        self.assertIn(notice._dunning_pay_url(), flat)
+        # The short form of the pay link, not the long one of the email.
+        short = notice._dunning_short_pay_url()
+        self.assertRegex(short, rf"/mp/{notice.id}/[0-9a-f]{{16}}$")
+        self.assertIn(short, flat)
+        self.assertNotIn(notice._dunning_pay_url(), flat)
         self.assertIn("GiroCode", flat)
         payload = notice._dunning_girocode_payload(notice.amount_total_due).split("\n")
         self.assertEqual(payload[6], IBAN)

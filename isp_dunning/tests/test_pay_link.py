@@ -114,13 +114,16 @@ class TestPayLinkHttp(HttpCase):
         self.assertIn(url, notice.body_text)
         self.assertIn(f'href="{url}"', notice.body_html)
         self.assertIn(url, notice.mail_id.body_html)
-        # The final level goes by post too: the letter carries the same text.
+        # The final level goes by post too: the letter carries the short
+        # form of the link, to type from paper.
         letter = (
             self.env["ir.actions.report"]
             ._render_qweb_html("isp_dunning.action_report_dunning_letter", notice.ids)[0]
             .decode()
         )
-        self.assertIn(url, letter)
+        short = notice._dunning_short_pay_url()
+        self.assertIn(short, letter)
+        self.assertLess(len(urlsplit(short).path), 30)
         # Every notice of the ladder has a link of its own.
         notices = self.env["isp.dunning.notice"].search([("partner_id", "=", self.customer.id)])
         self.assertEqual(len(notices), 4)
@@ -394,9 +397,19 @@ class TestPayLinkHttp(HttpCase):
                 },
             )
         self.assertEqual(Tx.search_count([]), count)
-        # A cancelled notice's link is dead.
+        # The letter's short link: on to the pay page; wrong ones reveal nothing.
+        short = notice._dunning_short_pay_url()
+        response = self.url_open(short, allow_redirects=False)
+        self.assertEqual(response.status_code, 303)
+        self.assertTrue(response.headers["Location"].endswith(f"/dunning/pay/{notice.id}/{token}"))
+        self.assertEqual(self.url_open(short).status_code, 200)
+        short_wrong = short[:-1] + ("0" if short[-1] != "0" else "1")
+        self.assertInvalidPage(self.url_open(short_wrong), notice)
+        self.assertInvalidPage(self.url_open(f"/mp/{other.id}/{short.rsplit('/', 1)[1]}"), notice)
+        # A cancelled notice's links are dead.
         notice.state = "cancelled"
         self.assertInvalidPage(self.url_open(f"/dunning/pay/{notice.id}/{token}"), notice)
+        self.assertInvalidPage(self.url_open(short), notice)
 
 
 @tagged("post_install", "-at_install")

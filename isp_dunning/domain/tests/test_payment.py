@@ -12,6 +12,9 @@ from domain.payment import (
     open_documents,
     pay_path,
     pay_url,
+    short_link_valid,
+    short_pay_url,
+    short_token,
     total_open,
 )
 
@@ -199,3 +202,28 @@ def test_credits_round_at_the_currency_step():
 def test_a_negative_credit_is_refused():
     with pytest.raises(ValueError, match="GS/10 has a negative amount"):
         net_credits([doc(1, "100.00")], [credit(10, "-5.00")])
+
+
+def test_short_token_is_the_first_sixteen_hex_digits():
+    assert short_token(TOKEN) == "5f0c7a3e8d1b4c2a"
+    assert short_token(TOKEN.upper()) == "5f0c7a3e8d1b4c2a"
+    assert short_token("") == ""
+    assert short_token(None) == ""
+
+
+def test_short_pay_url():
+    assert short_pay_url("https://isp.example/", 42, TOKEN) == (
+        "https://isp.example/mp/42/5f0c7a3e8d1b4c2a"
+    )
+    assert short_pay_url("https://isp.example", 42, "") == ""
+
+
+def test_short_link_valid_only_for_the_notice_token_and_payable_states():
+    assert short_link_valid("sent", TOKEN, "5f0c7a3e8d1b4c2a")
+    assert short_link_valid("printed", TOKEN, "5F0C7A3E8D1B4C2A")
+    assert not short_link_valid("sent", TOKEN, "5f0c7a3e8d1b4c2b")
+    assert not short_link_valid("sent", TOKEN, "5f0c7a3e")
+    assert not short_link_valid("sent", TOKEN, "")
+    assert not short_link_valid("sent", "", "")
+    assert not short_link_valid("sent", "abc", "abc")
+    assert not short_link_valid("cancelled", TOKEN, "5f0c7a3e8d1b4c2a")
