@@ -189,3 +189,15 @@ class DunningCommon(AccountTestInvoicingCommon):
 
 
 D = date
+
+
+class EuroCompanyMixin:
+    """For a test class of DunningCommon: its company keeps its books in EUR
+    (a GiroCode, an EPC QR code, is for euros only)."""
+
+    @classmethod
+    def _create_company(cls, **create_values):
+        euro = cls.env.ref("base.EUR")
+        euro.active = True
+        create_values.setdefault("currency_id", euro.id)
+        return super()._create_company(**create_values)

@@ -9,7 +9,7 @@ from odoo.tools.pdf import PdfFileReader
 
 from ..services import letters as letters_service
 from ..services import report_pdf
-from .common import D, DunningCommon
+from .common import D, DunningCommon, EuroCompanyMixin
 
 IBAN = "DE89370400440532013000"
 
@@ -43,17 +43,9 @@ def german_money(amount):
 
 
 @tagged("post_install", "-at_install")
-class TestLetter(DunningCommon):
+class TestLetter(EuroCompanyMixin, DunningCommon):
     """The letter by post is a business letter after DIN 5008, read back from
     the stored PDF with pdftotext."""
-
-    @classmethod
-    def _create_company(cls, **create_values):
-        # A company keeping its books in EUR: the GiroCode is for euros only.
-        euro = cls.env.ref("base.EUR")
-        euro.active = True
-        create_values.setdefault("currency_id", euro.id)
-        return super()._create_company(**create_values)
 
     @classmethod
     def setUpClass(cls):

@@ -9,7 +9,13 @@ from odoo.tests.common import HOST, TEST_CURSOR_COOKIE_NAME, JsonRpcException, O
 from odoo.tools import mute_logger
 
 from ..domain import template_context
-from .common import DunningCommon, make_credit_note, make_unapplied_payment, open_receivables
+from .common import (
+    DunningCommon,
+    EuroCompanyMixin,
+    make_credit_note,
+    make_unapplied_payment,
+    open_receivables,
+)
 
 DUE = date(2025, 1, 1)
 IBAN = "DE89370400440532013000"
@@ -413,17 +419,9 @@ class TestPayLinkHttp(HttpCase):
 
 
 @tagged("post_install", "-at_install")
-class TestGiroCode(DunningCommon):
+class TestGiroCode(EuroCompanyMixin, DunningCommon):
     """The GiroCode of a notice: Odoo's EPC QR code (SEPA credit transfer)
     with the company's IBAN, the exact amount and the notice number."""
-
-    @classmethod
-    def _create_company(cls, **create_values):
-        # A company keeping its books in EUR: an EPC QR code is for euros only.
-        euro = cls.env.ref("base.EUR")
-        euro.active = True
-        create_values.setdefault("currency_id", euro.id)
-        return super()._create_company(**create_values)
 
     @classmethod
     def setUpClass(cls):
