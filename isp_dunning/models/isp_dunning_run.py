@@ -190,7 +190,7 @@ class IspDunningRun(models.Model):
 
     def _execute_locked(self, outcome):
         """The pipeline: select the candidates; per batch read, decide, book
-        and commit; then deliver the committed notices."""
+        and commit (``_process_batch``); then deliver the committed notices."""
         Notice = self.env["isp.dunning.notice"]
         context = run_setup.prepare_context(self, run_setup.ladder(self))
         if not self.dry_run:
@@ -198,23 +198,7 @@ class IspDunningRun(models.Model):
             self._deliver(Notice._pending_delivery(self.company_id), outcome)
         partner_ids = batch_reader.candidate_partner_ids(self)  # select
         for done, batch_ids in self._batches(partner_ids):
-            notices = Notice
-            for attempt_ids in self._attempts(batch_ids, outcome):
-                with self.env.cr.savepoint():
-                    batch = batch_reader.read_batch(self, attempt_ids, context)  # read
-                    plans, errors = planning.plan_batch(  # decide
-                        batch.customers,
-                        batch.items,
-                        batch.invoices,
-                        context["configs"],
-                        batch.settings,
-                    )
-                    outcome.decided(self, plans, errors)
-                    if not self.dry_run:  # book
-                        notices |= booking.book_batch(
-                            self, plans, batch.move_data, context, outcome
-                        )
-                self._commit()  # commit
+            notices = self._process_batch(batch_ids, context, outcome)
             self._deliver(notices, outcome)  # deliver, from committed notices
             self._after_batch(done, len(partner_ids))
         if not self.dry_run:
@@ -222,6 +206,26 @@ class IspDunningRun(models.Model):
                 lambda: portal_blocking.retry_postponed_blocks(self, context["working_calendar"])
             )
         self._finish(partner_ids, outcome)
+
+    def _process_batch(self, partner_ids, context, outcome):
+        """One batch of customers: read, decide, book and commit; the notices
+        booked (committed in the cron) are returned for delivery."""
+        notices = self.env["isp.dunning.notice"]
+        for attempt_ids in self._attempts(partner_ids, outcome):
+            with self.env.cr.savepoint():
+                batch = batch_reader.read_batch(self, attempt_ids, context)  # read
+                plans, errors = planning.plan_batch(  # decide
+                    batch.customers,
+                    batch.items,
+                    batch.invoices,
+                    context["configs"],
+                    batch.settings,
+                )
+                outcome.decided(self, plans, errors)
+                if not self.dry_run:  # book
+                    notices |= booking.book_batch(self, plans, batch.move_data, context, outcome)
+            self._commit()  # commit
+        return notices
 
     def _batches(self, partner_ids):
         """(customers done after the batch, batch) in batches of the company's size."""
