@@ -13,7 +13,7 @@ check-setup:
 	bash tools/check_setup.sh
 
 lint:
-	.venv/bin/python -m ruff check . && .venv/bin/python -m pylint --rcfile=.pylintrc isp_dunning
+	.venv/bin/python -m ruff check . && .venv/bin/python -m pylint --rcfile=.pylintrc isp_dunning isp_dunning_spreadsheet_dashboard
 
 pytest:
 	.venv/bin/python -m pytest -q -p no:cacheprovider --import-mode=importlib isp_dunning/domain/tests

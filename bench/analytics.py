@@ -20,6 +20,7 @@ import json
 import statistics
 import sys
 import time
+from pathlib import Path
 
 from measure import stub_isp_pdfs
 from odoo_env import environment
@@ -63,6 +64,41 @@ READS = [
 ]
 
 
+DASHBOARD = (
+    Path(__file__).resolve().parents[1]
+    / "isp_dunning_spreadsheet_dashboard"
+    / "data"
+    / "files"
+    / "dunning_dashboard.json"
+)
+
+
+def dashboard_reads():
+    """The data sources of the Dunning spreadsheet dashboard (its pivots and
+    Odoo charts) as READS rows: what the dashboard asks when it opens."""
+    data = json.loads(DASHBOARD.read_text())
+    reads = []
+    for pivot in data["pivots"].values():
+        groupby = [
+            dim["fieldName"] + (f":{dim['granularity']}" if dim.get("granularity") else "")
+            for dim in pivot["rows"] + pivot["columns"]
+        ]
+        measures = [m["fieldName"] for m in pivot["measures"] if m["fieldName"] != "__count"]
+        reads.append(
+            (pivot["model"], f"dashboard: {pivot['name']}", groupby, measures, pivot["domain"])
+        )
+    for sheet in data["sheets"]:
+        for figure in sheet["figures"]:
+            meta = figure["data"].get("metaData")
+            if meta:
+                measures = [meta["measure"]] if meta["measure"] != "__count" else []
+                title = figure["data"]["title"]["text"]
+                reads.append(
+                    (meta["resModel"], f"dashboard chart: {title}", meta["groupBy"], measures)
+                )
+    return reads
+
+
 def run_dunning(env, as_of):
     company = env.ref("base.main_company")
     levels = env["isp.dunning.level"]._get_ladder(company)
@@ -83,13 +119,13 @@ def run_dunning(env, as_of):
     }
 
 
-def time_read(env, model, groupby, measures, repeat):
+def time_read(env, model, groupby, measures, repeat, domain=()):
     times = []
     groups = None
     for _i in range(repeat):
         env.invalidate_all()
         start = time.perf_counter()
-        groups = env[model].read_group([], measures, groupby, lazy=False)
+        groups = env[model].read_group(list(domain), measures, groupby, lazy=False)
         times.append(time.perf_counter() - start)
     return times, len(groups)
 
@@ -124,10 +160,12 @@ def main(argv=None):
         result["tables"] = counts
         rows = {}
         reads = []
-        for model, what, groupby, measures in READS:
+        for model, what, groupby, measures, *domain in READS + dashboard_reads():
             if model not in rows:
                 rows[model] = env[model].search_count([])
-            times, groups = time_read(env, model, groupby, measures, args.repeat)
+            times, groups = time_read(
+                env, model, groupby, measures, args.repeat, domain[0] if domain else ()
+            )
             reads.append(
                 {
                     "report": model,

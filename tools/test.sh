@@ -23,20 +23,32 @@ else
     summary+=("ruff: FAILED"); status=1
 fi
 
+# The addons of this repository: isp_dunning and its bridge to Odoo's
+# spreadsheet dashboards (installed automatically beside spreadsheet_dashboard).
+ADDONS=(isp_dunning isp_dunning_spreadsheet_dashboard)
+ADDONS_CSV="$(IFS=,; echo "${ADDONS[*]}")"
+
 say "Lint: pylint-odoo"
-if "$PYTHON" -m pylint --rcfile=.pylintrc isp_dunning; then
+if "$PYTHON" -m pylint --rcfile=.pylintrc "${ADDONS[@]}"; then
     summary+=("pylint-odoo: ok")
 else
     summary+=("pylint-odoo: FAILED"); status=1
 fi
 
-say "Packaging: pip wheel . (whool)"
+say "Packaging: pip wheel . and pip wheel isp_dunning_spreadsheet_dashboard (whool)"
 WHEEL_DIR="$(mktemp -d)"
 if "$PYTHON" -m pip wheel --quiet --no-deps -w "$WHEEL_DIR" . >/dev/null 2>&1 \
     && ls "$WHEEL_DIR"/odoo_addon_isp_dunning-18.0.*.whl >/dev/null 2>&1; then
     summary+=("wheel: ok ($(basename "$WHEEL_DIR"/odoo_addon_isp_dunning-*.whl))")
 else
     summary+=("wheel: FAILED"); status=1
+fi
+if "$PYTHON" -m pip wheel --quiet --no-deps -w "$WHEEL_DIR" ./isp_dunning_spreadsheet_dashboard \
+        >/dev/null 2>&1 \
+    && ls "$WHEEL_DIR"/odoo_addon_isp_dunning_spreadsheet_dashboard-18.0.*.whl >/dev/null 2>&1; then
+    summary+=("wheel: ok ($(basename "$WHEEL_DIR"/odoo_addon_isp_dunning_spreadsheet_dashboard-*.whl))")
+else
+    summary+=("wheel isp_dunning_spreadsheet_dashboard: FAILED"); status=1
 fi
 rm -rf "$WHEEL_DIR"
 
@@ -96,10 +108,10 @@ odoo_step() {
     summary+=("odoo $name: ok")
 }
 
-TAGS="${TEST_TAGS:-/isp_dunning}"
+TAGS="${TEST_TAGS:-/isp_dunning,/isp_dunning_spreadsheet_dashboard}"
 HTTP_PORT="$("$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 : >"$LOG"
-odoo_step "install and test" -i isp_dunning,payment_demo --test-enable --test-tags "$TAGS" \
+odoo_step "install and test" -i "$ADDONS_CSV",payment_demo --test-enable --test-tags "$TAGS" \
     --http-port="$HTTP_PORT" || true
 RESULT_LINE="$(grep -E 'failed, [0-9]+ error\(s\) of [0-9]+ tests' "$LOG" | tail -n 1 || true)"
 echo "$RESULT_LINE"
@@ -116,17 +128,19 @@ if [ "${SKIPPED:-0}" -gt 0 ]; then
     grep -E ' INFO .* skipped .* : ' "$LOG" | tail -n 5
     summary+=("odoo tests: FAILED ($SKIPPED skipped)"); status=1
 fi
-odoo_step "upgrade 1" -u isp_dunning --no-http || true
-odoo_step "upgrade 2" -u isp_dunning --no-http || true
+odoo_step "upgrade 1" -u "$ADDONS_CSV" --no-http || true
+odoo_step "upgrade 2" -u "$ADDONS_CSV" --no-http || true
 say "Translations: every exported term has a German translation"
 POT="$(mktemp --suffix=.pot)"
-if odoo_run "$DB" --i18n-export="$POT" --modules=isp_dunning --stop-after-init --no-http \
-        >>"$LOG" 2>&1 \
-    && "$PYTHON" tools/check_translations.py "$POT" isp_dunning/i18n/de.po; then
-    summary+=("translations: ok")
-else
-    summary+=("translations: FAILED"); status=1
-fi
+for addon in "${ADDONS[@]}"; do
+    if odoo_run "$DB" --i18n-export="$POT" --modules="$addon" --stop-after-init --no-http \
+            >>"$LOG" 2>&1 \
+        && "$PYTHON" tools/check_translations.py "$POT" "$addon/i18n/de.po"; then
+        summary+=("translations $addon: ok")
+    else
+        summary+=("translations $addon: FAILED"); status=1
+    fi
+done
 rm -f "$POT"
 
 say "Odoo: uninstall"
