@@ -23,7 +23,7 @@ OUT = (
 DASHBOARD_SHEET = "b6a1c9e0-4d1a-4f4e-9a51-dunning00001"
 DATA_SHEET = "b6a1c9e0-4d1a-4f4e-9a51-dunning00002"
 ROW_HEIGHT = 23
-COL_WIDTHS = [210, 150, 150, 150, 150, 150, 150, 150]
+COL_WIDTHS = [230, 140, 140, 140, 140, 140, 140, 140]
 
 OPEN = "isp.dunning.open.report"
 RECOVERY = "isp.dunning.recovery.report"
@@ -52,7 +52,7 @@ PIVOTS = {
     "1": pivot(
         "1",
         OPEN,
-        "Open Amounts by Level and Age",
+        "Open Amounts",
         rows=[{"fieldName": "level_id"}],
         columns=[{"fieldName": "age_bucket"}],
         measures=["amount_open"],
@@ -60,7 +60,7 @@ PIVOTS = {
     "2": pivot(
         "2",
         RECOVERY,
-        "Notices and Recovery by Level",
+        "Recovery by Level",
         rows=[{"fieldName": "level_id"}],
         measures=[
             "__count",
@@ -74,7 +74,7 @@ PIVOTS = {
     "3": pivot(
         "3",
         CHARGES,
-        "Fees and Interest: Booked and Received",
+        "Fees and Interest",
         rows=[{"fieldName": "level_id"}],
         measures=[
             "fee_amount",
@@ -89,14 +89,14 @@ PIVOTS = {
     "4": pivot(
         "4",
         DSO,
-        "Days Sales Outstanding by Level",
+        "DSO by Level",
         rows=[{"fieldName": "level_id"}],
         measures=["amount_receivable", "amount_sales", "dso"],
     ),
     "5": pivot(
         "5",
         HANDOVER,
-        "Collection Handover by Month of the First Reminder",
+        "Collection Handover",
         rows=[{"fieldName": "date", "granularity": "month", "order": "desc"}],
         measures=["__count", "amount_dunned", "amount_handed_over", "handover_share"],
     ),
@@ -113,7 +113,7 @@ PIVOTS = {
     "7": pivot(
         "7",
         DSO,
-        "DSO of Dunned Customers",
+        "DSO Dunned",
         rows=[],
         measures=["dso"],
         domain=[["dunned", "=", True]],
@@ -178,7 +178,7 @@ def scorecard(fid, x, y, title, key_cell, description):
         "id": fid,
         "x": x,
         "y": y,
-        "width": 220,
+        "width": 198,
         "height": 110,
         "tag": "chart",
         "data": {
@@ -204,7 +204,7 @@ def build():
         figures.append(
             scorecard(
                 f"dunning-kpi-{index + 1}",
-                index * 232,
+                index * 208,
                 8,
                 title,
                 f"Data!B{index + 2}",
@@ -226,7 +226,7 @@ def build():
     title("Open Amounts by Level and Age", row)
     row = spilled_pivot(1, row + 1, 11)
     # Two charts side by side: notices per month and level, open amount by age.
-    title("Notices per Level and Month", row)
+    title("Notices and Open Amounts", row)
     chart_top = sum(rows.get(str(r), {}).get("size", ROW_HEIGHT) for r in range(row))
     chart_rows = 14
     figures.append(
@@ -234,7 +234,7 @@ def build():
             "dunning-chart-notices",
             0,
             chart_top,
-            660,
+            640,
             chart_rows * ROW_HEIGHT,
             "Notices per Level and Month",
             RECOVERY,
@@ -246,9 +246,9 @@ def build():
     figures.append(
         odoo_bar(
             "dunning-chart-age",
-            670,
+            650,
             chart_top,
-            590,
+            560,
             chart_rows * ROW_HEIGHT,
             "Open Amount by Age",
             OPEN,

@@ -36,9 +36,9 @@ if company.chart_template != "de_skr03":
 env.cr.commit()
 PY
 
-say "Installing isp_dunning with its demo data, and Odoo's demo payment provider for the pay links"
+say "Installing isp_dunning with its demo data, its Dunning dashboard (Dashboards > Finance) and Odoo's demo payment provider for the pay links"
 start=$(wc -l <"$LOG")
-odoo_run "$DB" -i isp_dunning,payment_demo --stop-after-init --no-http >>"$LOG" 2>&1
+odoo_run "$DB" -i isp_dunning,isp_dunning_spreadsheet_dashboard,payment_demo --stop-after-init --no-http >>"$LOG" 2>&1
 if tail -n +"$((start + 1))" "$LOG" | grep -qE ' (ERROR|CRITICAL) |demo data failed to install'; then
     tail -n +"$((start + 1))" "$LOG" | grep -E -A8 ' (ERROR|CRITICAL) |demo data failed' | head -n 40
     die "isp_dunning or its demo data did not install; see $LOG"
@@ -71,7 +71,7 @@ start_server() {
 say "Starting Odoo on port $PORT for the dunning run"
 start_server --max-cron-threads=0
 
-say "Running the dunning: weekly runs over the last ten weeks, then today"
+say "Running the dunning: weekly runs over the last ten weeks (one on a Saturday and the Monday after it), then today"
 odoo_shell "$DB" 2>>"$LOG" <<PY
 from datetime import timedelta
 from odoo import fields
@@ -97,12 +97,23 @@ today = fields.Date.context_today(env["isp.dunning.run"])
 company = env.ref("base.main_company")
 Run = env["isp.dunning.run"].with_company(company).with_context(dunning_autocommit=True)
 Notice = env["isp.dunning.notice"]
+history = []
 for weeks in range(10, 0, -1):
     day = today - timedelta(weeks=weeks)
     # The history runs on working days (Monday to Friday, the company's
     # calendar): a portal block starts only on a working day.
     while day.weekday() >= 5:
         day -= timedelta(days=1)
+    if weeks == 4:
+        # Four weeks ago the daily run of the Saturday gave the final notices
+        # (a blocking level; Beispiel Netzwerke GmbH's block is due): the
+        # block waits for the next working day, and the run of that Monday
+        # blocks. Then the weekly history goes on.
+        saturday = day + timedelta(days=5 - day.weekday())
+        history += [saturday, saturday + timedelta(days=2)]
+    else:
+        history.append(day)
+for day in sorted(set(history)):
     Run.run_dunning(date=day)
     # Deliver the day's reminders now (the mail queue's own job runs hourly).
     env["mail.mail"].process_email_queue()
@@ -148,6 +159,20 @@ if transfer:
           f"statement line reconciled: {transfer.is_reconciled}")
 blocked = env["res.partner"].search([("dunning_portal_blocked", "=", True)])
 print("  portal blocked:", ", ".join(blocked.mapped("name")) or "nobody")
+# Blocks only on working days: a block due on a weekend waited for Monday.
+for notice in Notice.search(
+    [("company_id", "=", company.id), ("portal_block_workday", "!=", False)], order="date, id"
+):
+    workday = notice.portal_block_workday
+    partner = notice.partner_id
+    if notice.portal_block:
+        outcome = f"blocked on {workday:%A} {workday} instead of {notice.date:%A} {notice.date}"
+    elif partner.dunning_portal_blocked:
+        outcome = (f"block due on {notice.date:%A} {notice.date} moved to {workday:%A} {workday}; "
+                   f"blocked later by {partner.dunning_portal_block_notice_id.name}")
+    else:
+        outcome = f"block due on {notice.date:%A} {notice.date} waits for {workday:%A} {workday}"
+    print(f"  {notice.partner_id.name} ({notice.name}, {notice.level_id.name}): {outcome}")
 for partner in blocked:
     notice = env["isp.dunning.notice"].search(
         [("partner_id", "=", partner.id), ("state", "in", ("sent", "printed"))], order="id desc", limit=1

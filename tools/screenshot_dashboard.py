@@ -171,7 +171,7 @@ def main(argv=None):
     parser.add_argument("--password", default="admin")
     parser.add_argument("--out", default=str(ROOT / "isp_dunning" / "readme" / "dashboard.png"))
     parser.add_argument("--width", type=int, default=1400)
-    parser.add_argument("--height", type=int, default=1500)
+    parser.add_argument("--height", type=int, default=2080)
     parser.add_argument("--timeout", type=int, default=120)
     args = parser.parse_args(argv)
 
