@@ -1,12 +1,14 @@
 import base64
 import contextlib
 import copy
+import io
 import json
 import re
 from datetime import date, timedelta
 
 from odoo.addons.isp_dunning.tests.common import DunningCommon
 from odoo.tests import tagged
+from odoo.tools.translate import code_translations, extract_spreadsheet_terms
 
 PIVOT_VALUE = re.compile(r'PIVOT\.VALUE\((\d+),"([a-z_0-9]+)"')
 CHART_TYPES = ("odoo_bar", "odoo_line", "odoo_pie")
@@ -127,6 +129,25 @@ class TestDunningDashboard(DunningCommon):
             ["isp_dunning_spreadsheet_dashboard"], ["de_DE"], overwrite=True
         )
         self.assertEqual(self.dashboard.with_context(lang="de_DE").name, "Mahnwesen")
+        # Every text of the spreadsheet (titles, key figures) reaches the
+        # German web client: in de.po and not dropped by a stale .pot.
+        terms = {
+            term
+            for _line, _func, term, _comments in extract_spreadsheet_terms(
+                io.StringIO(json.dumps(self.data)), None, None, None
+            )
+        }
+        self.assertIn("Open Amounts by Level and Age", terms)
+        german = {
+            message["id"]: message["string"]
+            for message in code_translations.get_web_translations(
+                "isp_dunning_spreadsheet_dashboard", "de_DE"
+            )["messages"]
+        }
+        self.assertEqual(sorted(terms - set(german)), [])
+        self.assertEqual(
+            german["Open Amounts by Level and Age"], "Offene Beträge nach Mahnstufe und Alter"
+        )
         self.assertEqual([s["name"] for s in self.data["sheets"]], ["Dashboard", "Data"])
         # What the dashboard action loads for a dunning user.
         user = self.env["res.users"].create(
