@@ -11,7 +11,8 @@ every report is read the way its pivot and graph views read it
 (``read_group`` with the view's groupings and measures), as the superuser,
 ``--repeat`` times with the ORM cache cleared; the first (cold) and the
 median time are printed with the rows of the view, as a Markdown table and
-one ``RESULT`` JSON line.
+one ``RESULT`` JSON line. The data sources of the Dunning spreadsheet
+dashboard (isp_dunning_spreadsheet_dashboard) are read the same way.
 """
 
 import argparse
