@@ -205,8 +205,10 @@ class TestReview(DunningCommon):
         self.assertEqual(booked.line_ids.move_id, self.inv_a)
         self.assertEqual((booked.fee_amount, booked.interest_amount), (0.0, 0.0))
         self.assertFalse(booked.fee_move_id)
-        self.assertEqual(booked.review_fee_waived_amount, 1.5)
+        # Lowered to the reminder, which charges no fee: nothing left to waive.
+        self.assertEqual(booked.review_fee_waived_amount, 0.0)
         self.assertIn("Long-standing customer", booked.message_ids[0].body)
+        self.assertIn("Called us", booked.review_note)
         self.assertEqual(self.inv_a.dunning_level_id, self.level_1)
         self.assertEqual(self.inv_a.dunning_last_date, SECOND)
         self.assertEqual(self.inv_a.dunning_interest_until, SECOND)  # forgiven
