@@ -6,13 +6,8 @@ from odoo.exceptions import UserError
 from ..domain import review
 from ..services import proposal
 
-# The one-live-notice-per-day index leaves out what is not live: cancelled
-# notices and those of a proposal (proposed, released).
-UNIQUE_INDEX = "isp_dunning_notice_unique_per_day"
-UNIQUE_PREDICATE = "state NOT IN ('cancelled', 'proposed', 'released')"
 
-
-class IspDunningNotice(models.Model):
+class IspDunningNotice(models.Model):  # pylint: disable=consider-merging-classes-inherited
     """The review of a proposal (Mahnvorschlag): proposed notices, the
     reviewers' decisions with their reasons, and the release
     (services/proposal.py)."""
@@ -92,20 +87,25 @@ class IspDunningNotice(models.Model):
     )
 
     def init(self):
-        super().init()
-        self.env.cr.execute("SELECT indexdef FROM pg_indexes WHERE indexname = %s", (UNIQUE_INDEX,))
+        # The one-live-notice-per-day index leaves out what is not live:
+        # cancelled notices and those of a proposal (proposed, released).
+        result = super().init()
+        self.env.cr.execute(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = 'isp_dunning_notice_unique_per_day'"
+        )
         row = self.env.cr.fetchone()
         if row and "proposed" not in row[0]:
-            self.env.cr.execute(f"DROP INDEX {UNIQUE_INDEX}")
+            self.env.cr.execute("DROP INDEX isp_dunning_notice_unique_per_day")
             row = None
         if not row:
             self.env.cr.execute(
-                f"""
-                CREATE UNIQUE INDEX {UNIQUE_INDEX}
+                """
+                CREATE UNIQUE INDEX isp_dunning_notice_unique_per_day
                     ON isp_dunning_notice (company_id, partner_id, currency_id, date)
-                 WHERE {UNIQUE_PREDICATE}
+                 WHERE state NOT IN ('cancelled', 'proposed', 'released')
                 """
             )
+        return result
 
     @api.depends("level_id", "line_ids.move_id")
     def _compute_review_level_choice_ids(self):

@@ -238,8 +238,10 @@ def _release_run(run, group):
     env = run.env
     if not run_lock.try_lock(env.cr, run.company_id.id, session=False):
         raise UserError(
-            env._("A dunning run of %s is in progress; release the proposal afterwards.")
-            % run.company_id.name
+            env._(
+                "A dunning run of %s is in progress; release the proposal afterwards.",
+                run.company_id.name,
+            )
         )
     outcome = run_log.Outcome()
     outcome.log.append(

@@ -57,24 +57,25 @@ class IspDunningReviewWizard(models.TransientModel):
         return {"type": "ir.actions.act_window_close"}
 
     def _decision(self, notice):
-        _ = self.env._
         if self.action == "remove_invoice":
             if self.move_id not in notice.line_ids.move_id:
-                raise UserError(_("Invoice %s is not on the notice.", self.move_id.display_name))
+                raise UserError(
+                    self.env._("Invoice %s is not on the notice.", self.move_id.display_name)
+                )
             return (
                 {"review_excluded_move_ids": [(4, self.move_id.id)]},
-                _("Invoice %s removed from the notice.", self.move_id.name),
+                self.env._("Invoice %s removed from the notice.", self.move_id.name),
             )
         if self.action == "remove":
-            return {"review_removed": True}, _("Customer removed from the proposal.")
+            return {"review_removed": True}, self.env._("Customer removed from the proposal.")
         if self.action == "lower_level":
             if self.level_id not in notice.review_level_choice_ids:
                 raise UserError(
-                    _("Choose a level below the notice's level %s.", notice.level_id.name)
+                    self.env._("Choose a level below the notice's level %s.", notice.level_id.name)
                 )
             return (
                 {"review_level_id": self.level_id.id},
-                _(
+                self.env._(
                     "Level lowered from %(old)s to %(new)s.",
                     old=notice.level_id.name,
                     new=self.level_id.name,
@@ -83,11 +84,11 @@ class IspDunningReviewWizard(models.TransientModel):
         if self.action == "waive_fee":
             return (
                 {"review_waive_fee": True},
-                _("Fee of %s waived.", self._money(notice.fee_amount, notice)),
+                self.env._("Fee of %s waived.", self._money(notice.fee_amount, notice)),
             )
         return (
             {"review_waive_interest": True},
-            _("Interest of %s waived.", self._money(notice.interest_amount, notice)),
+            self.env._("Interest of %s waived.", self._money(notice.interest_amount, notice)),
         )
 
     def _money(self, amount, notice):
