@@ -1,3 +1,4 @@
+# pylint: disable=consider-merging-classes-inherited
 from types import SimpleNamespace
 
 from odoo import api, fields, models
