@@ -212,7 +212,8 @@ class TestReview(DunningCommon):
         self.assertIn("Called us", booked.review_note)
         self.assertEqual(self.inv_a.dunning_level_id, self.level_1)
         self.assertEqual(self.inv_a.dunning_last_date, SECOND)
-        self.assertEqual(self.inv_a.dunning_interest_until, SECOND)  # forgiven
+        # Lowered to the reminder, which charges no interest: nothing charged or forgiven.
+        self.assertFalse(self.inv_a.dunning_interest_until)
         self.assertEqual(self.inv_b.dunning_last_date, FIRST)  # untouched
         self.assertFalse(self.booked(self.second))
         self.assertFalse(other.exists())
