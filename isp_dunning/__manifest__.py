@@ -44,6 +44,7 @@
         "report/isp_dunning_charges_report_views.xml",
         "report/isp_dunning_dso_report_views.xml",
         "views/isp_dunning_menus.xml",
+        "views/isp_dunning_proposal_views.xml",
     ],
     "assets": {
         "web.assets_tests": [

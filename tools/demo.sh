@@ -140,6 +140,11 @@ run = Run.run_dunning(date=today)
 env.cr.commit()
 env["mail.mail"].process_email_queue()
 env.cr.commit()
+# A second company reviews its dunning first: its run leaves a proposal.
+south = env["isp.dunning.demo"]._create_review_company()
+env.cr.commit()
+env["isp.dunning.run"].with_company(south).with_context(dunning_autocommit=True).run_dunning(date=today)
+env.cr.commit()
 notices = env["isp.dunning.notice"].search([("company_id", "=", company.id)])
 print(f"Dunning run of {today}: {run.notice_count} notices, {run.invoice_count} invoices escalated, {run.error_count} errors")
 print(f"All notices in the demo: {len(notices)}")
@@ -157,6 +162,9 @@ if transfer:
     left = quoted._dunning_open_amount()
     print(f"  {quoted.name} of {quoted.partner_id.name}: {'paid' if not left else f'{left} EUR still open'}, "
           f"statement line reconciled: {transfer.is_reconciled}")
+proposal = Notice.search([("company_id", "=", south.id), ("state", "=", "proposed")])
+print(f"Proposal (Mahnvorschlag) of {south.name} to review: {len(proposal)} notices "
+      f"({', '.join(proposal.partner_id.mapped('name'))}), menu Kunden > Mahnvorschlag")
 blocked = env["res.partner"].search([("dunning_portal_blocked", "=", True)])
 print("  portal blocked:", ", ".join(blocked.mapped("name")) or "nobody")
 # Blocks only on working days: a block due on a weekend waited for Monday.

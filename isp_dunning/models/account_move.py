@@ -45,6 +45,7 @@ class AccountMove(models.Model):
         "notice_id",
         copy=False,
         readonly=True,
+        domain=[("state", "not in", ("proposed", "released"))],
     )
     dunning_notice_count = fields.Integer(compute="_compute_dunning_notice_count")
     dunning_interest_until = fields.Date(

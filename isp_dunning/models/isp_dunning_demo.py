@@ -137,3 +137,72 @@ class IspDunningDemo(models.AbstractModel):
                 }
             )
         )
+
+    @api.model
+    def _create_review_company(self, name="Netzwerk Süd GmbH"):
+        """A second German ISP (SKR03) whose dunning is reviewed before it is
+        sent: the main company's ladder, a few overdue invoices; its next run
+        leaves a proposal (Mahnvorschlag) to review and release."""
+        main = self.env.ref("base.main_company")
+        company = self.env["res.company"].search([("name", "=", name)], limit=1)
+        if company:
+            return company
+        company = self.env["res.company"].create(
+            {
+                "name": name,
+                "street": "Funkturmstraße 5",
+                "zip": "80331",
+                "city": "München",
+                "country_id": self.env.ref("base.de").id,
+                "currency_id": self.env.ref("base.EUR").id,
+                "vat": "DE129273398",
+                "email": "buchhaltung@netzwerk-sued.example",
+            }
+        )
+        self.env.user.company_ids = [Command.link(company.id)]
+        self.env["account.chart.template"].try_loading("de_skr03", company, install_demo=False)
+        for level in self.env["isp.dunning.level"]._get_ladder(main):
+            level.copy({"company_id": company.id, "name": level.name})
+        company.dunning_review_required = True
+        env = self.with_company(company).env
+        journal = env["account.journal"].search(
+            [
+                ("type", "=", "sale"),
+                ("company_id", "=", company.id),
+                ("id", "!=", company.dunning_journal_id.id),
+            ],
+            limit=1,
+        )
+        today = fields.Date.context_today(self)
+        customers = [
+            ("Bergblick Pension", 89.90, 25),
+            ("Sabine Huber", 39.95, 20),
+            ("Alpen-Werkstatt KG", 249.00, 40),
+        ]
+        for partner_name, price, days_overdue in customers:
+            partner = env["res.partner"].create(
+                {
+                    "name": partner_name,
+                    "email": f"{partner_name.split()[0].lower()}@sued-kunde.example",
+                    "lang": "de_DE",
+                    "is_company": partner_name.endswith(("KG", "Pension")),
+                    "company_id": company.id,
+                }
+            )
+            due = today - timedelta(days=days_overdue)
+            move = env["account.move"].create(
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": partner.id,
+                    "journal_id": journal.id,
+                    "invoice_date": due - timedelta(days=14),
+                    "invoice_date_due": due,
+                    "invoice_line_ids": [
+                        Command.create(
+                            {"name": "Glasfaser 250", "price_unit": price, "tax_ids": []}
+                        )
+                    ],
+                }
+            )
+            move.action_post()
+        return company

@@ -142,7 +142,12 @@ class IspDunningLevel(models.Model):
     def _compute_notice_count(self):
         counts = dict(
             self.env["isp.dunning.notice"]._read_group(
-                [("level_id", "in", self.ids)], ["level_id"], ["__count"]
+                [
+                    ("level_id", "in", self.ids),
+                    ("state", "not in", ("proposed", "released")),
+                ],
+                ["level_id"],
+                ["__count"],
             )
         )
         for level in self:

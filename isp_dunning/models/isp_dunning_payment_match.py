@@ -65,7 +65,7 @@ class IspDunningPaymentMatch(models.AbstractModel):
         notices = self.env["isp.dunning.notice"].search(
             [
                 ("name", "in", sorted(tokens)),
-                ("state", "!=", "cancelled"),
+                ("state", "not in", ("cancelled", "proposed", "released")),
                 ("company_id", "in", companies.ids),
             ]
         )

@@ -11,6 +11,7 @@ from ..services import (
     booking,
     portal_blocking,
     preview,
+    proposal,
     run_lock,
     run_log,
     run_setup,
@@ -222,8 +223,8 @@ class IspDunningRun(models.Model):
                     batch.settings,
                 )
                 outcome.decided(self, plans, errors)
-                if not self.dry_run:  # book
-                    notices |= booking.book_batch(self, plans, batch.move_data, context, outcome)
+                if not self.dry_run:  # book (or propose, when the company reviews first)
+                    notices |= proposal.book_step(self, plans, batch.move_data, context, outcome)
             self._commit()  # commit
         return notices
 

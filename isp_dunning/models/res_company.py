@@ -46,6 +46,12 @@ class ResCompany(models.Model):
         domain=INCOME_ACCOUNT_DOMAIN,
         help="Income account of default interest, without default taxes (SKR03 2650, SKR04 7100).",
     )
+    dunning_review_required = fields.Boolean(
+        string="Review Proposals Before Sending",
+        help="The dunning run books and sends nothing: it proposes its notices "
+        "(Mahnvorschlag); dunning users review them and a dunning manager releases them. "
+        "A proposal not released by the next run is replaced by it.",
+    )
     dunning_tolerance = fields.Monetary(
         currency_field="currency_id",
         default=1.0,

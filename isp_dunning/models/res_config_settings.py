@@ -15,6 +15,9 @@ class ResConfigSettings(models.TransientModel):
     dunning_interest_account_id = fields.Many2one(
         related="company_id.dunning_interest_account_id", readonly=False
     )
+    dunning_review_required = fields.Boolean(
+        related="company_id.dunning_review_required", readonly=False
+    )
     dunning_tolerance = fields.Monetary(related="company_id.dunning_tolerance", readonly=False)
     dunning_interest_start = fields.Selection(
         related="company_id.dunning_interest_start", readonly=False

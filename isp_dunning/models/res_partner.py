@@ -48,14 +48,22 @@ class ResPartner(models.Model):
         help="A dunning manager blocked the portal; only a manager lifts this block.",
     )
     dunning_notice_ids = fields.One2many(
-        "isp.dunning.notice", "partner_id", string="Dunning Notices"
+        "isp.dunning.notice",
+        "partner_id",
+        string="Dunning Notices",
+        domain=[("state", "not in", ("proposed", "released"))],
     )
     dunning_notice_count = fields.Integer(compute="_compute_dunning_notice_count")
 
     def _compute_dunning_notice_count(self):
         counts = dict(
             self.env["isp.dunning.notice"]._read_group(
-                [("partner_id", "in", self.ids)], ["partner_id"], ["__count"]
+                [
+                    ("partner_id", "in", self.ids),
+                    ("state", "not in", ("proposed", "released")),
+                ],
+                ["partner_id"],
+                ["__count"],
             )
         )
         for partner in self:

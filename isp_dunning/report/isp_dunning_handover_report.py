@@ -81,7 +81,8 @@ class IspDunningHandoverReport(models.Model):
                         isp_dunning_notice_line first_line
                         JOIN isp_dunning_notice first_notice
                           ON first_notice.id = first_line.notice_id
-                         AND first_notice.state NOT IN ('draft', 'cancelled')
+                         AND first_notice.state NOT IN
+                             ('draft', 'cancelled', 'proposed', 'released')
                        )
                     ON first_line.move_id = m.id
                    AND first_notice.date = m.dunning_first_date

@@ -23,7 +23,7 @@ def _recovered_sql():
           JOIN account_partial_reconcile p ON p.debit_move_id = dl.id
           JOIN account_move_line cl ON cl.id = p.credit_move_id
           JOIN account_journal j ON j.id = cl.journal_id
-         WHERE rn.state NOT IN ('draft', 'cancelled')
+         WHERE rn.state NOT IN ('draft', 'cancelled', 'proposed', 'released')
            AND j.type IN {sql_list(analytics.RECEIPT_JOURNAL_TYPES)}
            AND p.max_date > rn.date
            AND p.max_date <= rn.date + {int(max(windows))}
@@ -144,5 +144,5 @@ class IspDunningRecoveryReport(models.Model):
                        AS recovery_rate_30
               FROM isp_dunning_notice n
               LEFT JOIN ({_recovered_sql()}) rec ON rec.notice_id = n.id
-             WHERE n.state NOT IN ('draft', 'cancelled')
+             WHERE n.state NOT IN ('draft', 'cancelled', 'proposed', 'released')
         """

@@ -107,7 +107,7 @@ def already_dunned_ids(run, partner_ids):
         [
             ("partner_id", "in", partner_ids),
             ("date", "=", run.date),
-            ("state", "!=", "cancelled"),
+            ("state", "not in", ("cancelled", "proposed", "released")),
             ("company_id", "=", run.company_id.id),
         ]
     )

@@ -31,7 +31,7 @@ def _refusal(notice, cancelling):
             ("id", "not in", cancelling.ids),
             ("company_id", "=", notice.company_id.id),
             ("move_ids", "in", notice.move_ids.ids),
-            ("state", "!=", "cancelled"),
+            ("state", "not in", ("cancelled", "proposed", "released")),
             "|",
             ("date", ">", notice.date),
             "&",

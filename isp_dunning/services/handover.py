@@ -73,7 +73,7 @@ def history(notice):
         [
             ("partner_id", "=", notice.partner_id.id),
             ("move_ids", "in", notice.move_ids.ids),
-            ("state", "!=", "cancelled"),
+            ("state", "not in", ("cancelled", "proposed", "released")),
         ],
         order="date, id",
     )

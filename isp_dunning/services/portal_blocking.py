@@ -179,7 +179,7 @@ def announced_partner_ids(partners, company, date):
                 ("partner_id", "in", partners.ids),
                 ("company_id", "=", company.id),
                 ("portal_block_announced", "=", True),
-                ("state", "not in", ("cancelled", "error")),
+                ("state", "not in", ("cancelled", "error", "proposed", "released")),
                 ("delivered_date", "!=", False),
                 ("move_ids", "in", open_moves.ids),
             ],
@@ -290,7 +290,7 @@ def run_postponed_actions(run):
                 ("company_id", "=", run.company_id.id),
                 ("action_workday", "!=", False),
                 ("action_workday", "<=", run.date),
-                ("state", "!=", "cancelled"),
+                ("state", "not in", ("cancelled", "proposed", "released")),
             ],
             order="id",
         )
@@ -374,7 +374,7 @@ def retry_postponed_blocks(run, calendar=None):
             [
                 ("company_id", "=", company.id),
                 ("level_id.block_portal", "=", True),
-                ("state", "!=", "cancelled"),
+                ("state", "not in", ("cancelled", "proposed", "released")),
                 ("partner_id.dunning_level_id", "!=", False),
                 ("partner_id.dunning_portal_blocked", "=", False),
             ],

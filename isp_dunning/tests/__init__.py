@@ -17,6 +17,7 @@ from . import (
     test_payment_allocation,
     test_portal,
     test_reliability,
+    test_review,
     test_run_costs,
     test_tour,
     test_walkthrough,

@@ -1,1 +1,1 @@
-from . import isp_dunning_preview_wizard, isp_dunning_register_payment
+from . import isp_dunning_preview_wizard, isp_dunning_register_payment, isp_dunning_review_wizard
