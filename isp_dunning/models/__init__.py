@@ -12,6 +12,8 @@ from . import (
     isp_dunning_notice_line,
     isp_dunning_notice_payment,
     isp_dunning_payment_match,
+    isp_dunning_promise,
+    isp_dunning_promise_line,
     isp_dunning_run,
     mail_mail,
     payment_transaction,

@@ -11,6 +11,7 @@ from ..services import (
     booking,
     portal_blocking,
     preview,
+    promises,
     run_lock,
     run_log,
     run_setup,
@@ -224,6 +225,9 @@ class IspDunningRun(models.Model):
                 outcome.decided(self, plans, errors)
                 if not self.dry_run:  # book
                     notices |= booking.book_batch(self, plans, batch.move_data, context, outcome)
+                promises.record(  # payment promises kept or broken (a preview only logs)
+                    self, batch.promises, notices, batch.move_data, context["levels"], outcome
+                )
             self._commit()  # commit
         return notices
 
