@@ -111,6 +111,9 @@ for weeks in range(10, 0, -1):
     Notice.search(
         [("company_id", "=", company.id), ("date", "=", day), ("state", "not in", ("error", "cancelled"))]
     ).write({"delivered_date": day})
+    if weeks == 6:
+        # Two payment promises: one kept, one broken (instalments).
+        env["isp.dunning.demo"]._create_demo_promises(day)
     env.cr.commit()
 # A transfer quoting the number of another customer's notice arrives on the
 # bank account. Before each run the dunning's cron allocates such payments to
@@ -146,6 +149,11 @@ if transfer:
     left = quoted._dunning_open_amount()
     print(f"  {quoted.name} of {quoted.partner_id.name}: {'paid' if not left else f'{left} EUR still open'}, "
           f"statement line reconciled: {transfer.is_reconciled}")
+for promise in env["isp.dunning.promise"].search([("company_id", "=", company.id)], order="id"):
+    outcome = {"kept": f"kept (found on {promise.state_date})",
+               "broken": f"broken (instalment of {promise.missed_date} missed, notice {promise.notice_id.name or 'to come'})"}
+    print(f"Payment promise of {promise.partner_id.name}, {promise.date}, over {promise.amount_promised:.2f} EUR: "
+          f"{outcome.get(promise.state, promise.state)}")
 blocked = env["res.partner"].search([("dunning_portal_blocked", "=", True)])
 print("  portal blocked:", ", ".join(blocked.mapped("name")) or "nobody")
 for partner in blocked:
