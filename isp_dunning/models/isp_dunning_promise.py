@@ -104,7 +104,6 @@ class IspDunningPromise(models.Model):
         help="The amount that was due in total by the missed instalment.",
     )
     paid_when_decided = fields.Monetary(
-        string="Paid When Decided",
         readonly=True,
         copy=False,
         help="What the customer had paid of the promise when the run found it kept or broken.",
