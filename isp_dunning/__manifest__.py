@@ -35,6 +35,7 @@
         "wizard/isp_dunning_preview_wizard_views.xml",
         "wizard/isp_dunning_register_payment_views.xml",
         "views/isp_dunning_payment_match_views.xml",
+        "views/isp_dunning_promise_views.xml",
         "views/res_partner_portal_views.xml",
         "views/res_users_views.xml",
         "views/isp_dunning_pay_templates.xml",

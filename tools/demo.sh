@@ -122,6 +122,9 @@ for day in sorted(set(history)):
     Notice.search(
         [("company_id", "=", company.id), ("date", "=", day), ("state", "not in", ("error", "cancelled"))]
     ).write({"delivered_date": day})
+    if weeks == 6:
+        # Two payment promises: one kept, one broken (instalments).
+        env["isp.dunning.demo"]._create_demo_promises(day)
     env.cr.commit()
 # A transfer quoting the number of another customer's notice arrives on the
 # bank account. Before each run the dunning's cron allocates such payments to
@@ -165,6 +168,11 @@ if transfer:
 proposal = Notice.search([("company_id", "=", south.id), ("state", "=", "proposed")])
 print(f"Proposal (Mahnvorschlag) of {south.name} to review: {len(proposal)} notices "
       f"({', '.join(proposal.partner_id.mapped('name'))}), menu Kunden > Mahnvorschlag")
+for promise in env["isp.dunning.promise"].search([("company_id", "=", company.id)], order="id"):
+    outcome = {"kept": f"kept (found on {promise.state_date})",
+               "broken": f"broken (instalment of {promise.missed_date} missed, notice {promise.notice_id.name or 'to come'})"}
+    print(f"Payment promise of {promise.partner_id.name}, {promise.date}, over {promise.amount_promised:.2f} EUR: "
+          f"{outcome.get(promise.state, promise.state)}")
 blocked = env["res.partner"].search([("dunning_portal_blocked", "=", True)])
 print("  portal blocked:", ", ".join(blocked.mapped("name")) or "nobody")
 # Blocks only on working days: a block due on a weekend waited for Monday.

@@ -26,7 +26,10 @@ Rules (German practice, § 286/288 BGB):
   is not escalated and keeps its level and dates; when the payment comes
   back it resumes where it was;
 * a returned direct debit is charged once, on the next notice that lists
-  its invoice (``returns``).
+  its invoice (``returns``);
+* an invoice covered by a pending payment promise is paused; after a broken
+  promise the next notice repeats the level the invoice had
+  (``Invoice.repeat_level``, ``promises``).
 * § 288 (5) S. 3 BGB: the lump sum is credited against the costs of legal
   pursuit. A notice's fee is charged only as far as it exceeds the lump sums
   charged (on this or an earlier notice) for the invoices on the notice; the
@@ -104,6 +107,9 @@ class Invoice:
     in_payment: bool = False  # a payment is registered, not yet through the bank
     returns_pending: int = 0  # returned direct debits not yet passed on
     fee_document: bool = False  # books a notice's fees, lump sums and interest
+    # A broken payment promise: the next notice repeats the invoice's level
+    # (no reset, no skipping), see ``promises``.
+    repeat_level: bool = False
 
 
 @dataclass(frozen=True)
@@ -291,6 +297,16 @@ def _minimum_met(escalations, net, currency, settings):
     return met, BelowMinimum(config.id, amount, minimum, currency)
 
 
+def _repeats_level(invoice, by_id, today):
+    """A broken payment promise resumes dunning at the invoice's level: the
+    next notice repeats that level (never on the day of the last notice)."""
+    return (
+        invoice.repeat_level
+        and invoice.level_id in by_id
+        and (invoice.last_notice_date is None or invoice.last_notice_date < today)
+    )
+
+
 def _interest_for(invoice, overdue_items, level, customer, settings, precision):
     """Interest on the overdue instalments since the last charge, rounded once."""
     today = settings.today
@@ -389,6 +405,9 @@ def plan_customer(customer, items, invoices, levels, settings):
         escalations = {}
         for move_id, (due_date, _items) in active.items():
             invoice = dunnable[move_id]
+            if _repeats_level(invoice, by_id, today):
+                escalations[move_id] = by_id[invoice.level_id]
+                continue
             step = escalation.next_level(
                 ladder, invoice.level_id, due_date, invoice.last_notice_date, today
             )

@@ -29,7 +29,12 @@ Keys:
     interest_lines, pay_url (the notice's public pay link, '' if none),
     girocode_url (image URL of the GiroCode, an EPC QR code of the amount
     due with the notice number as reference; '' without a SEPA IBAN or
-    outside EUR)
+    outside EUR), broken_promise (None, or the payment promise the customer
+    did not keep, whose invoices this notice dunes again)
+``notice.broken_promise`` (None when no promise was broken)
+    date (the day the promise was made), amount (the total promised),
+    due_date (the instalment missed), due_amount (the amount that was due
+    by then in total), paid (what was paid of the promise)
 ``notice.interest_lines[]`` (one per invoice that charges interest)
     invoice, date_from, date_to, days, detail (the rates and days in
     words), amount
@@ -99,8 +104,11 @@ NOTICE_KEYS = frozenset(
         "interest_lines",
         "pay_url",
         "girocode_url",
+        "broken_promise",
     }
 )
+BROKEN_PROMISE_KEYS = frozenset({"date", "amount", "due_date", "due_amount", "paid"})
+BROKEN_PROMISE_MONEY_KEYS = ("amount", "due_amount", "paid")
 INTEREST_LINE_KEYS = frozenset({"invoice", "date_from", "date_to", "days", "detail", "amount"})
 INVOICE_KEYS = frozenset(
     {
@@ -167,6 +175,13 @@ def make_context(company, partner, notice, invoices, lang, claim):
     for key in MONEY_KEYS:
         if not isinstance(notice[key], Decimal):
             raise ValueError(f"Template context, notice: {key} must be a Decimal")
+    promise = notice["broken_promise"]
+    if promise is not None:
+        _check_keys("broken promise", promise, BROKEN_PROMISE_KEYS)
+        for key in BROKEN_PROMISE_MONEY_KEYS:
+            if not isinstance(promise[key], Decimal):
+                raise ValueError(f"Template context, broken promise: {key} must be a Decimal")
+        promise = dict(promise)
     _check_keys("claim", claim, CLAIM_KEYS)
     for row in claim["rows"]:
         _check_keys("claim row", row, CLAIM_ROW_KEYS)
@@ -175,7 +190,11 @@ def make_context(company, partner, notice, invoices, lang, claim):
     return {
         "company": dict(company),
         "partner": dict(partner),
-        "notice": dict(notice, interest_lines=[dict(line) for line in notice["interest_lines"]]),
+        "notice": dict(
+            notice,
+            interest_lines=[dict(line) for line in notice["interest_lines"]],
+            broken_promise=promise,
+        ),
         "invoices": [dict(invoice) for invoice in invoices],
         "claim": dict(claim),
         "lang": (lang or "en")[:2],
@@ -290,6 +309,14 @@ def sample_context(lang="de_DE"):
             "girocode_url": "/report/barcode/?barcode_type=QR&width=128&height=128&value="
             "BCD%0A002%0A1%0ASCT%0ABYLADEM1001%0ABeispiel+Netz+GmbH%0ADE02120300000000202051"
             "%0AEUR161.89%0A%0A%0AMA%2F2025%2F00042%0A",
+            # The preview shows the sentence of a broken payment promise.
+            "broken_promise": {
+                "date": date(2025, 7, 1),
+                "amount": Decimal("79.98"),
+                "due_date": date(2025, 7, 31),
+                "due_amount": Decimal("40.00"),
+                "paid": Decimal("20.00"),
+            },
         },
         invoices=invoices,
         lang=lang,

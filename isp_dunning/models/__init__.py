@@ -14,6 +14,8 @@ from . import (
     isp_dunning_notice_payment,
     isp_dunning_notice_review,
     isp_dunning_payment_match,
+    isp_dunning_promise,
+    isp_dunning_promise_line,
     isp_dunning_run,
     isp_dunning_run_review,
     mail_mail,

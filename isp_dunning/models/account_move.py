@@ -79,6 +79,28 @@ class AccountMove(models.Model):
         help="This document books the fees and interest of that notice.",
     )
 
+    dunning_promise_ids = fields.Many2many(
+        "isp.dunning.promise",
+        "isp_dunning_promise_account_move_rel",
+        "move_id",
+        "promise_id",
+        string="Payment Promises",
+        copy=False,
+        readonly=True,
+    )
+    dunning_promise_count = fields.Integer(compute="_compute_dunning_promise_count")
+
+    @api.depends("dunning_promise_ids")
+    def _compute_dunning_promise_count(self):
+        for move in self:
+            move.dunning_promise_count = len(move.dunning_promise_ids)
+
+    def action_view_dunning_promises(self):
+        self.ensure_one()
+        return self.env["isp.dunning.promise"]._action_for(
+            [("move_ids", "in", self.ids)], {"active_model": "account.move", "active_id": self.id}
+        )
+
     @api.depends("dunning_notice_ids")
     def _compute_dunning_notice_count(self):
         for move in self:

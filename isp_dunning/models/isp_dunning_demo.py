@@ -111,6 +111,56 @@ class IspDunningDemo(models.AbstractModel):
         invoice("demo_partner_musterhaus", 75, 1200.00, term=term_split)
 
     @api.model
+    def _create_demo_promises(self, day):
+        """Two payment promises made on ``day`` in the demo's history: Erika
+        Musterfrau promises her open amount in a week and pays it (kept);
+        Musterhaus Immobilien GmbH agrees to two instalments of 300.00, pays
+        the first and not the second (broken: the next notice says so)."""
+        company = self.env.ref("base.main_company")
+        env = self.with_company(company).env
+        Promise = env["isp.dunning.promise"]
+        made = []
+        for xmlid, instalments, payments in (
+            ("demo_partner_musterfrau", [(7, None)], [(5, None)]),
+            ("demo_partner_musterhaus", [(7, 300.0), (21, 300.0)], [(6, 300.0)]),
+        ):
+            partner = env.ref(f"isp_dunning.{xmlid}")
+            invoices = env["account.move"].search(
+                [
+                    ("partner_id", "=", partner.id),
+                    ("move_type", "=", "out_invoice"),
+                    ("state", "=", "posted"),
+                    ("payment_state", "in", ("not_paid", "partial")),
+                    ("dunning_fee_notice_id", "=", False),
+                ]
+            )
+            if not invoices:
+                continue
+            open_amount = sum(invoices.mapped("amount_residual"))
+            promise = Promise.create(
+                {
+                    "partner_id": partner.id,
+                    "date": day,
+                    "move_ids": [Command.set(invoices.ids)],
+                    "line_ids": [
+                        Command.create(
+                            {"date": day + timedelta(days=days), "amount": amount or open_amount}
+                        )
+                        for days, amount in instalments
+                    ],
+                    "note": "Telefonat mit der Buchhaltung (Demo)",
+                }
+            )
+            for days, amount in payments:
+                env["account.payment.register"].with_context(
+                    active_model="account.move", active_ids=invoices[:1].ids
+                ).create(
+                    {"amount": amount or open_amount, "payment_date": day + timedelta(days=days)}
+                )._create_payments()
+            made.append(promise)
+        return made
+
+    @api.model
     def _create_demo_transfer(self, notice, amount=None):
         """A bank statement line of the customer's transfer of ``amount``
         (default: all that is open on the notice today) on the company's

@@ -112,6 +112,14 @@ class IspDunningNotice(models.Model):
         store=True,
         help="The customer invoice that books this notice's fees and interest.",
     )
+    broken_promise_id = fields.Many2one(
+        "isp.dunning.promise",
+        string="Broken Payment Promise",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="The payment promise the customer did not keep; the notice says so.",
+    )
     delivered_date = fields.Date(
         string="Delivered On",
         readonly=True,

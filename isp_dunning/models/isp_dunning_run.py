@@ -11,6 +11,7 @@ from ..services import (
     booking,
     portal_blocking,
     preview,
+    promises,
     proposal,
     run_lock,
     run_log,
@@ -225,6 +226,9 @@ class IspDunningRun(models.Model):
                 outcome.decided(self, plans, errors)
                 if not self.dry_run:  # book (or propose, when the company reviews first)
                     notices |= proposal.book_step(self, plans, batch.move_data, context, outcome)
+                promises.record(  # payment promises kept or broken (a preview only logs)
+                    self, batch.promises, notices, batch.move_data, context["levels"], outcome
+                )
             self._commit()  # commit
         return notices
 

@@ -6,6 +6,7 @@ from odoo.exceptions import AccessError, ValidationError
 from ..domain.emails import parse_email_list
 from ..domain.escalation import highest_level
 from ..services import portal_blocking
+from .isp_dunning_promise import PROMISE_STATES
 
 
 class ResPartner(models.Model):
@@ -54,6 +55,39 @@ class ResPartner(models.Model):
         domain=[("state", "not in", ("proposed", "released"))],
     )
     dunning_notice_count = fields.Integer(compute="_compute_dunning_notice_count")
+    dunning_promise_count = fields.Integer(
+        compute="_compute_dunning_promise", groups="isp_dunning.group_dunning_user"
+    )
+    dunning_promise_state = fields.Selection(
+        PROMISE_STATES,
+        string="Latest Payment Promise",
+        compute="_compute_dunning_promise",
+        groups="isp_dunning.group_dunning_user",
+    )
+
+    def _compute_dunning_promise(self):
+        """The number of the customer's payment promises and the state of
+        the latest one, for the smart button (one query)."""
+        latest = {}
+        counts = {}
+        for promise in self.env["isp.dunning.promise"].search_fetch(
+            [("partner_id", "in", self.commercial_partner_id.ids)],
+            ["partner_id", "state"],
+            order="date desc, id desc",
+        ):
+            counts[promise.partner_id.id] = counts.get(promise.partner_id.id, 0) + 1
+            latest.setdefault(promise.partner_id.id, promise.state)
+        for partner in self:
+            key = partner.commercial_partner_id.id
+            partner.dunning_promise_count = counts.get(key, 0)
+            partner.dunning_promise_state = latest.get(key, False)
+
+    def action_view_dunning_promises(self):
+        self.ensure_one()
+        partner = self.commercial_partner_id
+        return self.env["isp.dunning.promise"]._action_for(
+            [("partner_id", "=", partner.id)], {"default_partner_id": partner.id}
+        )
 
     def _compute_dunning_notice_count(self):
         counts = dict(

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from ..domain import planning
 from ..domain.escalation import is_business
 from ..domain.money import to_decimal
+from . import promises
 
 MOVE_FIELDS = [
     "commercial_partner_id",
@@ -35,10 +36,12 @@ class Batch:
     invoices: dict = field(default_factory=dict)  # partner id: {move id: planning.Invoice}
     move_data: dict = field(default_factory=dict)  # move id: stored dunning fields
     settings: planning.Settings = None
+    promises: list = field(default_factory=list)  # promises.PromiseCheck
 
 
 def candidate_partner_ids(run):
-    """Commercial partners with an overdue open invoice, one query."""
+    """Commercial partners with an overdue open invoice or a pending payment
+    promise (to be found kept when its invoices are paid), one query."""
     env = run.env
     env.flush_all()
     env.cr.execute(
@@ -55,9 +58,14 @@ def candidate_partner_ids(run):
            AND line.date_maturity < %s
            AND move.move_type = 'out_invoice'
            AND move.commercial_partner_id IS NOT NULL
+         UNION
+        SELECT partner_id
+          FROM isp_dunning_promise
+         WHERE company_id = %s
+           AND state = 'open'
          ORDER BY 1
         """,
-        (run.company_id.id, run.date),
+        (run.company_id.id, run.date, run.company_id.id),
     )
     return [row[0] for row in env.cr.fetchall()]
 
@@ -178,6 +186,9 @@ def read_batch(run, partner_ids, context):
             returns_pending=data["dunning_returns_pending"],
             fee_document=bool(data["dunning_fee_notice_id"]),
         )
+    # Payment promises: a pending one pauses, a broken one repeats the level.
+    batch.promises = promises.read_promises(run, partner_ids, items)
+    promises.apply_to_invoices(batch.promises, batch.invoices)
     for partner_id in partner_ids:
         if partner_id in already:
             continue

@@ -10,7 +10,7 @@ from ..domain import claim as claim_rules
 from ..domain import rendering, template_context
 from ..domain.escalation import is_business
 from ..domain.money import to_decimal
-from . import working_calendar
+from . import promises, working_calendar
 
 
 def render_context(notice, calendar=None):
@@ -56,6 +56,7 @@ def render_context(notice, calendar=None):
         company=notice.company_id,
         claim=claim_statement(notice),
         calendar=calendar,
+        broken_promise=notice,
     )
 
 
@@ -134,9 +135,12 @@ def build_render_context(
     company,
     claim=None,
     calendar=None,
+    broken_promise=None,
 ):
     """The render context of a notice from its parts (a booked notice or a
-    preview's figures); the notice's own links are left empty."""
+    preview's figures); the notice's own links are left empty.
+    ``broken_promise``: the notice whose broken payment promise the text
+    states, if any."""
 
     def text(value):
         return value or ""
@@ -217,6 +221,9 @@ def build_render_context(
         # the notice's own links, set by the notice's _render_context (payment part)
         "pay_url": "",
         "girocode_url": "",
+        "broken_promise": promises.broken_promise_context(broken_promise, money)
+        if broken_promise
+        else None,
     }
     notice_data.update({key: money(value) for key, value in amounts.items()})
     return template_context.make_context(

@@ -21,7 +21,8 @@ _logger = logging.getLogger(__name__)
 
 def blocking_moves(partners, date):
     """Open invoices of these customers at or above the first blocking
-    level of their company that are not paused on ``date``."""
+    level of their company that are not paused on ``date`` (by hand or by a
+    pending payment promise)."""
     env = partners.env
     Move = env["account.move"].sudo()
     ladders = defaultdict(list)
@@ -43,6 +44,8 @@ def blocking_moves(partners, date):
             "|",
             ("dunning_blocked_until", "=", False),
             ("dunning_blocked_until", "<", date),
+            # A pending payment promise pauses its invoices too.
+            ("dunning_promise_ids", "not any", [("state", "=", "open")]),
         ]
     )
     return moves.filtered(

@@ -22,7 +22,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import split_every
 
 from ..domain import channels, review
-from . import batch_reader, booking, run_lock, run_log, run_setup
+from . import batch_reader, booking, promises, run_lock, run_log, run_setup
 
 PROPOSED = "proposed"
 RELEASED = "released"
@@ -264,7 +264,11 @@ def _release_run(run, group):
             for pid, error in errors.items():
                 outcome.error(run, pid, run_log.readable(error))
             outcome.log.extend(run_log.skip_lines(env, plans))
-            booked |= booking.book_batch(run, plans, batch.move_data, context, outcome)
+            batch_booked = booking.book_batch(run, plans, batch.move_data, context, outcome)
+            promises.record(
+                run, batch.promises, batch_booked, batch.move_data, context["levels"], outcome
+            )
+            booked |= batch_booked
             waived_all.update(waived)
         for pid, reason in outcome.conflicts.items():
             outcome.error(run, pid, reason, postponed=True)

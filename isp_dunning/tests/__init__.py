@@ -16,6 +16,7 @@ from . import (
     test_pay_link,
     test_payment_allocation,
     test_portal,
+    test_promises,
     test_reliability,
     test_review,
     test_run_costs,

@@ -342,6 +342,7 @@ def test_sample_context_keys():
         "fee_credited",
         "pay_url",
         "girocode_url",
+        "broken_promise",
         "number",
     }
     claim = context["claim"]

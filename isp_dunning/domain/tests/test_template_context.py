@@ -55,6 +55,17 @@ def test_make_context_returns_copies_and_two_letter_lang():
         ("partner", lambda d: d.update(phone="1"), "partner: unknown phone"),
         ("notice", lambda d: d.pop("number"), "notice: missing number"),
         ("notice", lambda d: d.update(pay_later=True), "notice: unknown pay_later"),
+        ("notice", lambda d: d.pop("broken_promise"), "notice: missing broken_promise"),
+        (
+            "notice",
+            lambda d: d["broken_promise"].pop("paid"),
+            "broken promise: missing paid",
+        ),
+        (
+            "notice",
+            lambda d: d["broken_promise"].update(amount=79.98),
+            "broken promise: amount must be a Decimal",
+        ),
     ],
 )
 def test_make_context_refuses_other_keys(part, change, message):
@@ -124,3 +135,18 @@ def test_a_key_outside_the_schema_fails_against_the_sample():
             tc.sample_context(),
             html=False,
         )
+
+
+def test_broken_promise_in_the_sample_and_none_allowed():
+    sample = tc.sample_context()
+    promise = sample["notice"]["broken_promise"]
+    assert set(promise) == tc.BROKEN_PROMISE_KEYS
+    assert promise["amount"] == Decimal("79.98")
+    given = parts()
+    given["notice"] = dict(given["notice"], broken_promise=None)
+    assert tc.make_context(**given)["notice"]["broken_promise"] is None
+    text = (
+        "{% if notice.broken_promise %}broken {{ notice.broken_promise.due_date|date }}{% endif %}"
+    )
+    assert render(text, sample, html=False) == "broken 31.07.2025"
+    assert render(text, tc.make_context(**given), html=False) == ""
