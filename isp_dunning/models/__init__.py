@@ -13,6 +13,7 @@ from . import (
     isp_dunning_notice_payment,
     isp_dunning_payment_match,
     isp_dunning_run,
+    isp_dunning_run_batch,
     mail_mail,
     payment_transaction,
     res_company,
