@@ -345,8 +345,10 @@ class IspDunningRun(models.Model):
 
     def _share_batches(self, partner_ids):
         """Store the run's batches, commit them and wake the batch workers."""
-        batches = self.env["isp.dunning.run.batch"]._store(
-            self, partner_ids, self.company_id.dunning_batch_size or 500
+        batches = (
+            self.env["isp.dunning.run.batch"]
+            .sudo()
+            ._store(self, partner_ids, self.company_id.dunning_batch_size or 500)
         )
         helpers = parallel.helpers_to_trigger(
             self.company_id.dunning_parallel_workers, len(batches)
@@ -363,7 +365,8 @@ class IspDunningRun(models.Model):
         for the other workers and takes over the batches of one that died).
         ``contexts``: run id -> the run's prepared context, filled as
         needed. Returns the number of batches this worker processed."""
-        Batch = self.env["isp.dunning.run.batch"]
+        # Batches are the run's machinery: the run's user needs no rights on them.
+        Batch = self.env["isp.dunning.run.batch"].sudo()
         worker = Batch._worker_name()
         processed = 0
         while True:
@@ -460,7 +463,7 @@ class IspDunningRun(models.Model):
         worker died half way counts what the dead worker committed."""
         self._deliver(self.env["isp.dunning.notice"]._pending_delivery(self.company_id), outcome)
         self._retry_postponed_blocks(context)
-        batches = self.batch_ids.sorted("sequence")
+        batches = self.sudo().batch_ids.sorted("sequence")
         counts = parallel.total(batch._counts() for batch in batches)
         outcome.log.extend(batch.log for batch in batches if batch.log)
         outcome.totals["errors"] += counts.errors
@@ -522,6 +525,6 @@ class IspDunningRun(models.Model):
         """A coordinating run that failed: its pending batches are given up
         (the customers are left to the next run); a batch being processed by
         another worker ends on its own."""
-        self.env["isp.dunning.run.batch"].search(
+        self.env["isp.dunning.run.batch"].sudo().search(
             [("run_id", "=", self.id), ("state", "=", parallel.PENDING)]
         ).write({"state": parallel.FAILED})
