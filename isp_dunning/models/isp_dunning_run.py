@@ -1,6 +1,8 @@
 import logging
 import time
 
+import psycopg2
+
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import split_every
@@ -445,8 +447,15 @@ class IspDunningRun(models.Model):
         self._after_batch_of_many()
 
     def _after_batch_of_many(self):
-        if self._autocommit() and table_statistics.refresh(self.env.cr):
-            self._commit()
+        if self._autocommit():
+            try:
+                if table_statistics.refresh(self.env.cr):
+                    self._commit()
+            except psycopg2.Error:
+                # Another worker analyzed the same table at the same moment;
+                # the batch is committed, a later batch refreshes them.
+                _logger.info("Dunning run %s: statistics not refreshed", self.id)
+                self.env.cr.rollback()
         self.env.cr.execute(
             "SELECT count(*) FILTER (WHERE state IN %s), count(*) FROM isp_dunning_run_batch"
             " WHERE run_id = %s",
@@ -506,9 +515,10 @@ class IspDunningRun(models.Model):
         coordinating worker died ends the run (it then holds the company's
         run lock, as a run does)."""
         runs = self.sudo().search([("state", "=", "running"), ("batch_ids", "!=", False)])
+        processed = 0
         for run in runs:
             run = run.with_company(run.company_id).with_context(dunning_autocommit=True)
-            run._work_batches({})
+            processed += run._work_batches({})
             if not parallel.finished(run._batch_states()):
                 continue
             if not run_lock.try_lock(run.env.cr, run.company_id.id, session=True):
@@ -520,6 +530,7 @@ class IspDunningRun(models.Model):
                     run._complete_orphan()
             finally:
                 run_lock.release(run.env.cr, run.company_id.id)
+        return processed
 
     def _give_up_batches(self):
         """A coordinating run that failed: its pending batches are given up
