@@ -45,7 +45,7 @@ for size in "${SIZES[@]}"; do
         createdb -T "$shared" "$tpl"
         psql -d postgres -qc "COMMENT ON DATABASE \"$tpl\" IS '$DB_MARK'"
         odoo_run "$tpl" -u isp_dunning --stop-after-init --no-http --log-level=warn \
-            >> "$HERE/results/parallel_update.log" 2>&1
+            >> "${TMPDIR:-/tmp}/isp_bench_parallel.log" 2>&1
         psql -d "$tpl" -qc "INSERT INTO ir_config_parameter (key, value) VALUES
             ('isp_bench.parallel_addon', '$addon')
             ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value"
@@ -59,7 +59,7 @@ for size in "${SIZES[@]}"; do
             psql -d postgres -qc "COMMENT ON DATABASE \"$run\" IS '$DB_MARK'"
             say "isp pass on $size open invoices with $workers worker(s); load $(cut -d' ' -f1-3 /proc/loadavg)"
             out="$(BENCH_ADDONS_PATH="$(addons_path)" "$PYTHON" "$HERE/measure.py" \
-                --db="$run" --product=isp --workers="$workers" 2>>"$HERE/results/parallel_update.log" \
+                --db="$run" --product=isp --workers="$workers" 2>>"${TMPDIR:-/tmp}/isp_bench_parallel.log" \
                 | grep '^RESULT ' | sed 's/^RESULT //')"
             dropdb "$run"
             echo "$out" | "$PYTHON" -c '

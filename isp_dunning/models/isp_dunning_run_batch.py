@@ -28,7 +28,7 @@ class IspDunningRunBatch(models.Model):
     )
     company_id = fields.Many2one(related="run_id.company_id", store=True, index=True)
     sequence = fields.Integer(readonly=True)
-    partner_ids = fields.Json(string="Customers", readonly=True)
+    partner_ids = fields.Json(string="Customer List", readonly=True)
     state = fields.Selection(
         [
             (parallel.PENDING, "Pending"),
