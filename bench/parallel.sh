@@ -62,16 +62,8 @@ for size in "${SIZES[@]}"; do
                 --db="$run" --product=isp --workers="$workers" 2>>"${TMPDIR:-/tmp}/isp_bench_parallel.log" \
                 | grep '^RESULT ' | sed 's/^RESULT //')"
             dropdb "$run"
-            echo "$out" | "$PYTHON" -c '
-import json, sys
-r = json.loads(sys.stdin.read())
-r["size"] = int(sys.argv[1]); r["addon_hash"] = sys.argv[2]
-print(json.dumps(r), file=open(sys.argv[3], "a"))
-print(f"  {r[\"workers\"]} worker(s): {r[\"wall\"]:.1f} s wall, coordinator CPU {r[\"cpu_s\"]:.1f} s, "
-      f"helpers {[h[\"cpu_s\"] for h in r.get(\"helpers\", [])]} s CPU, {r[\"notices\"]} notices, "
-      f"{r[\"dunned\"]} dunned, state {r[\"state\"]}, load before {r[\"loadavg_before\"]}, "
-      f"after {r[\"loadavg_after\"]}; batches by worker {r.get(\"batches_by_worker\")}")
-' "$size" "$addon" "$HERE/results/parallel.jsonl"
+            echo "$out" | "$PYTHON" "$HERE/parallel_record.py" "$size" "$addon" \
+                "$HERE/results/parallel.jsonl"
         done
     done
 done
