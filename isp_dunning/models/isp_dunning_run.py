@@ -355,11 +355,30 @@ class IspDunningRun(models.Model):
         helpers = parallel.helpers_to_trigger(
             self.company_id.dunning_parallel_workers, len(batches)
         )
+        self._prepare_shared_rows()
         for xmlid in BATCH_WORKER_CRONS[:helpers]:
             cron = self.env.ref(xmlid, raise_if_not_found=False)
             if cron and cron.sudo().active:
                 cron.sudo()._trigger()
         self._commit()
+
+    def _prepare_shared_rows(self):
+        """Rows that the first booking of a year creates on the fly, created
+        here before the workers start: two workers creating the notice
+        sequence's date range at once would both fail on its unique key and
+        leave their batches' customers to the next run."""
+        company = self.company_id
+        sequence = (
+            self.env["ir.sequence"]
+            .sudo()
+            .search(
+                [("code", "=", "isp.dunning.notice"), ("company_id", "in", [company.id, False])],
+                order="company_id",
+                limit=1,
+            )
+        )
+        if sequence:
+            sequence._get_current_sequence(sequence_date=self.date)
 
     def _work_batches(self, contexts, wait=False):
         """Claim and process batches of these runs until none is left to

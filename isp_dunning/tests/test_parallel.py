@@ -288,6 +288,19 @@ class TestParallelRun(DunningCommon):
         self.assertGreaterEqual(run.notice_count, 5)
         self.assertFalse(run.batch_ids)
 
+    def test_sharing_creates_the_year_of_the_notice_sequence_first(self):
+        # Two workers creating the date range of a new year at once would
+        # both fail on its unique key.
+        sequence = self.env["ir.sequence"].search([("code", "=", "isp.dunning.notice")])
+        when = date(2026, 1, 5)
+        Range = self.env["ir.sequence.date_range"]
+        in_range = [("sequence_id", "in", sequence.ids), ("date_from", "<=", when)]
+        in_range.append(("date_to", ">=", when))
+        Range.search(in_range).unlink()
+        run = self._new_run(when)
+        run._share_batches([self.consumer.id])
+        self.assertEqual(Range.search_count(in_range), 1)
+
     def test_setting_is_checked(self):
         for value in (0, parallel.MAX_WORKERS + 1):
             with self.assertRaisesRegex(ValidationError, "parallel workers"):
