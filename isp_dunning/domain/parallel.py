@@ -28,6 +28,13 @@ MAX_WORKERS = 4
 
 COUNTS = ("customers", "notices", "invoices", "errors")
 
+# Shared batches: at least this many per worker, so that the workers end
+# close together (the last batch is not a large one that one worker does
+# alone), but none below SHARED_BATCH_MIN customers (each batch costs a few
+# queries of its own).
+BATCHES_PER_WORKER = 4
+SHARED_BATCH_MIN = 50
+
 
 def use_parallel(workers: int, autocommit: bool, dry_run: bool) -> bool:
     """Batches for several workers only when the company asks for more than
@@ -49,6 +56,15 @@ def split(partner_ids: Sequence[int], size: int) -> list[list[int]]:
             seen.add(partner_id)
             unique.append(partner_id)
     return [unique[start : start + size] for start in range(0, len(unique), size)]
+
+
+def shared_batch_size(customers: int, size: int, workers: int) -> int:
+    """The batch size of a run shared by ``workers``: the company's size, or
+    smaller so that each worker gets about BATCHES_PER_WORKER batches."""
+    if workers <= 1:
+        return size
+    balanced = -(-customers // (workers * BATCHES_PER_WORKER))  # ceiling
+    return max(1, min(size, max(SHARED_BATCH_MIN, balanced)))
 
 
 def helpers_to_trigger(workers: int, batches: int) -> int:

@@ -347,14 +347,12 @@ class IspDunningRun(models.Model):
 
     def _share_batches(self, partner_ids):
         """Store the run's batches, commit them and wake the batch workers."""
-        batches = (
-            self.env["isp.dunning.run.batch"]
-            .sudo()
-            ._store(self, partner_ids, self.company_id.dunning_batch_size or 500)
+        workers = self.company_id.dunning_parallel_workers
+        size = parallel.shared_batch_size(
+            len(partner_ids), self.company_id.dunning_batch_size or 500, workers
         )
-        helpers = parallel.helpers_to_trigger(
-            self.company_id.dunning_parallel_workers, len(batches)
-        )
+        batches = self.env["isp.dunning.run.batch"].sudo()._store(self, partner_ids, size)
+        helpers = parallel.helpers_to_trigger(workers, len(batches))
         self._prepare_shared_rows()
         for xmlid in BATCH_WORKER_CRONS[:helpers]:
             cron = self.env.ref(xmlid, raise_if_not_found=False)

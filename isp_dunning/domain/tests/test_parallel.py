@@ -40,6 +40,20 @@ def test_helpers_to_trigger(workers, batches, helpers):
     assert parallel.helpers_to_trigger(workers, batches) == helpers
 
 
+@pytest.mark.parametrize(
+    ("customers", "size", "workers", "expected"),
+    [
+        (3092, 500, 1, 500),  # serial: the company's size
+        (3092, 500, 2, 387),  # 8 batches for 2 workers
+        (100000, 500, 2, 500),  # enough batches anyway
+        (120, 500, 2, 50),  # not below the minimum
+        (120, 20, 2, 20),  # never above the company's size
+    ],
+)
+def test_shared_batch_size(customers, size, workers, expected):
+    assert parallel.shared_batch_size(customers, size, workers) == expected
+
+
 def test_pending_batch_is_claimable():
     assert parallel.claimable(parallel.PENDING, worker_alive=False)
     assert parallel.claimable(parallel.PENDING, worker_alive=True)
