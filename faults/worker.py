@@ -652,14 +652,14 @@ def work(registry, wait_go, idle_timeout=120.0):
         env = api.Environment(cr, SUPERUSER_ID, {})
         env["isp.dunning.run.batch"].search([], limit=1)
         cr.rollback()
+        # Before READY: a run created right after GO counts as seen.
+        cr.execute("SELECT now() AT TIME ZONE 'UTC'")
+        since = cr.fetchone()[0]
     emit("READY")
     if wait_go and sys.stdin.readline().strip() != "GO":
         emit("ABORT")
         return
     start = time.monotonic()
-    with registry.cursor() as cr:
-        cr.execute("SELECT now() AT TIME ZONE 'UTC'")
-        since = cr.fetchone()[0]
     seen = False
     while True:
         with registry.cursor() as cr:
