@@ -1,6 +1,6 @@
 """Time one complete dunning pass on a prepared benchmark database.
 
-    python3 bench/measure.py --db DB --product isp|oca [--pdf] [--profile FILE]
+    python3 bench/measure.py --db DB --product isp|oca [--pdf] [--profile FILE] [--workers N]
 
 Runs in a process of its own (registry loaded before the clock starts) and
 prints one JSON line (prefixed ``RESULT``) with:
@@ -18,6 +18,14 @@ prints one JSON line (prefixed ``RESULT``) with:
   credit control lines generated), notices/communications, notice lines,
   fee documents, mail.mail and mail.message records created.
 
+With ``--workers N`` (isp, N > 1) the company's Parallel Workers is set to
+N and N - 1 batch worker processes (``--batch-worker``: what the scheduled
+actions "Dunning: batch worker N" do, ``_cron_work_batches``) load their
+registry before the clock starts and are released with it; the pass ends
+when the run (the coordinating process, which claims batches too) is done,
+i.e. when every batch is. ``workers`` and each helper's CPU seconds and
+batches are in the result.
+
 Both products run as the superuser. If BENCH_SMTP_PORT is set, an outgoing
 mail server on localhost:PORT (a local sink the caller started) is
 configured and ``mail.mail.process_email_queue()`` is timed separately;
@@ -31,6 +39,7 @@ import importlib
 import json
 import os
 import resource
+import subprocess
 import sys
 import time
 
@@ -222,9 +231,69 @@ def instrument(env):
     return totals
 
 
-def run_isp(env, as_of, result, pdf, no_fees=False):
+def start_helpers(db, count, pdf):
+    """Batch worker processes, registry loaded, waiting for GO."""
+    helpers = []
+    for _number in range(count):
+        cmd = [sys.executable, os.path.abspath(__file__), f"--db={db}", "--product=isp"]
+        cmd += ["--batch-worker"] + (["--pdf"] if pdf else [])
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        helpers.append(proc)
+    for proc in helpers:
+        line = proc.stdout.readline()
+        if not line.startswith("READY"):
+            raise SystemExit(f"a batch worker did not start: {line!r}")
+    return helpers
+
+
+def batch_worker(env, pdf):
+    """A batch worker process: claim batches of running runs until none is
+    open any more (after the first one appeared, at most 10 minutes)."""
+    if not pdf:
+        stub_isp_pdfs(env, {})
+    cr = env.cr
+    Run = env["isp.dunning.run"]
+    Run.search([], limit=1)
+    cr.commit()
+    print("READY", flush=True)
+    if sys.stdin.readline().strip() != "GO":
+        return
+    start, cpu_start = time.monotonic(), cpu_s()
+    seen = False
+    claimed = 0
+    while time.monotonic() - start < 600:
+        claimed += Run._cron_work_batches() or 0
+        cr.commit()
+        cr.execute(
+            "SELECT count(*) FILTER (WHERE state = 'running'), count(*) FROM isp_dunning_run r"
+            " WHERE EXISTS (SELECT 1 FROM isp_dunning_run_batch b WHERE b.run_id = r.id)"
+        )
+        running, with_batches = cr.fetchone()
+        cr.commit()
+        seen = seen or with_batches > 0
+        if seen and not running:
+            break
+        time.sleep(0.05)
+    print(
+        "HELPER "
+        + json.dumps(
+            {
+                "batches": claimed,
+                "wall": round(time.monotonic() - start, 3),
+                "cpu_s": round(cpu_s() - cpu_start, 3),
+            }
+        ),
+        flush=True,
+    )
+
+
+def run_isp(env, as_of, result, pdf, no_fees=False, workers=1):
     cr = env.cr
     company = env.ref("base.main_company")
+    company.dunning_parallel_workers = workers
+    cr.commit()
+    result["workers"] = workers
+    helpers = start_helpers(cr.dbname, workers - 1, pdf) if workers > 1 else []
     if no_fees:
         env["isp.dunning.level"]._get_ladder(company).write(
             {"fee_amount": 0.0, "interest_mode": "none", "b2b_flat_fee": False}
@@ -243,8 +312,23 @@ def run_isp(env, as_of, result, pdf, no_fees=False):
     Run = env["isp.dunning.run"].with_company(company).with_context(dunning_autocommit=True)
     breakdown = instrument(env) if result.get("breakdown") is not None else None
     with Clock() as clock:
+        for proc in helpers:
+            proc.stdin.write("GO\n")
+            proc.stdin.flush()
         run = clock.step("run_dunning", Run.run_dunning, date=as_of)
         cr.commit()
+    result["helpers"] = []
+    for proc in helpers:
+        out, _err = proc.communicate(timeout=600)
+        for line in out.splitlines():
+            if line.startswith("HELPER "):
+                result["helpers"].append(json.loads(line[len("HELPER ") :]))
+    if workers > 1:
+        cr.execute(
+            "SELECT worker, count(*) FROM isp_dunning_run_batch WHERE run_id = %s GROUP BY 1",
+            [run.id],
+        )
+        result["batches_by_worker"] = dict(cr.fetchall())
     result.update(
         wall=round(clock.wall, 3),
         queries=clock.queries,
@@ -341,11 +425,19 @@ def main(argv=None):
     )
     parser.add_argument("--profile", help="write cProfile stats of the pass to this file")
     parser.add_argument(
+        "--workers", type=int, default=1, help="isp: Parallel Workers (processes) of the run"
+    )
+    parser.add_argument("--batch-worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument(
         "--breakdown",
         action="store_true",
         help="isp: time and count queries per run/notice/partner method (inclusive)",
     )
     args = parser.parse_args(argv)
+    if args.batch_worker:
+        with environment(args.db) as env:
+            batch_worker(env, args.pdf)
+        return 0
     with environment(args.db) as env:
         info = json.loads(env["ir.config_parameter"].get_param("isp_bench.book"))
         scenario = json.loads(env["ir.config_parameter"].get_param("isp_bench.scenario"))
@@ -368,7 +460,9 @@ def main(argv=None):
         if profiler:
             profiler.enable()
         if args.product == "isp":
-            clock = run_isp(env, as_of, result, args.pdf, no_fees=args.no_fees)
+            clock = run_isp(
+                env, as_of, result, args.pdf, no_fees=args.no_fees, workers=args.workers
+            )
         else:
             clock = run_oca(env, as_of, result, args.pdf)
         if profiler:

@@ -220,6 +220,8 @@ def measure(args, product, size, pdf=False, profile=None, no_fees=False):
     cmd = [f"--db={name}", f"--product={product}"]
     if product == "isp":
         cmd.append("--breakdown")
+        if getattr(args, "workers", 1) > 1:
+            cmd.append(f"--workers={args.workers}")
     if pdf:
         cmd.append("--pdf")
     if no_fees:
@@ -467,6 +469,13 @@ def main(argv=None):
         "documents: what OCA's flow books), variant no_pdf_no_fees",
     )
     parser.add_argument("--profile", action="store_true", help="also profile the isp runs")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="isp: Parallel Workers of the run, N - 1 batch worker processes beside it "
+        "(bench/parallel.sh compares 1 and N on one book)",
+    )
     parser.add_argument(
         "--prepare", action="store_true", help="only build the templates, measure nothing"
     )

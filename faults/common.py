@@ -26,7 +26,11 @@ import psycopg2
 FAULTS = Path(__file__).resolve().parent
 ROOT = FAULTS.parent
 DB_MARK = "isp_dunning throwaway database"
-PREFIX = "isp_faults_"
+# FAULTS_PREFIX: databases of their own for trials run beside others' (e.g.
+# isp_pfaults_ for the parallel trials while someone runs the others).
+PREFIX = os.environ.get("FAULTS_PREFIX", "isp_faults_")
+if not re.fullmatch(r"isp_[a-z0-9]*faults_", PREFIX):
+    raise SystemExit(f"FAULTS_PREFIX {PREFIX!r} must look like isp_faults_ or isp_pfaults_")
 TEMPLATE_DB = PREFIX + "tpl"
 LOGS = FAULTS / "logs"
 RESULTS = FAULTS / "results"
@@ -315,8 +319,12 @@ def ensure_template(rebuild=False, customers=200):
 class Worker:
     """A ``worker.py run`` process; its stdout events are timestamped on arrival."""
 
-    def __init__(self, db, plan, logfile, snapshot=None, wait_go=False):
-        args = [PYTHON, str(FAULTS / "worker.py"), "run", "--db", db, "--plan", ",".join(plan)]
+    def __init__(self, db, plan, logfile, snapshot=None, wait_go=False, extra=()):
+        if plan == "work":  # a batch worker (parallel trials)
+            args = [PYTHON, str(FAULTS / "worker.py"), "work", "--db", db, *extra]
+        else:
+            args = [PYTHON, str(FAULTS / "worker.py"), "run", "--db", db, "--plan", ",".join(plan)]
+            args += list(extra)
         if snapshot:
             args += ["--snapshot", str(snapshot)]
         if wait_go:

@@ -2,7 +2,15 @@
 
     python3 faults/worker.py company --db DB
     python3 faults/worker.py seed --db DB --as-of 2026-11-27
-    python3 faults/worker.py run --db DB --plan c1,c1 [--snapshot OUT] [--wait-go]
+    python3 faults/worker.py run --db DB --plan c1,c1 [--snapshot OUT] [--wait-go] [--workers N]
+    python3 faults/worker.py work --db DB [--wait-go]
+
+``work`` is a batch worker (what the scheduled actions "Dunning: batch
+worker N" do): it takes batches of running runs until no run with open
+batches is left (``--workers N`` on ``run`` sets the companies' Parallel
+Workers first, so that their runs share their batches). It reports
+``CLAIM <batch id> <run id>`` for each batch it takes, COMMIT events as
+``run`` does, and ``WORKED <batches> <seconds>`` at the end.
 
 ``run`` executes the dunning runs of ``--plan`` one after the other in this
 process (``c1`` the main company, ``c2`` the second one), as the cron does:
@@ -612,9 +620,73 @@ def snapshot(env):
 # ----------------------------------------------------------------------
 # run: the dunning as the cron runs it
 # ----------------------------------------------------------------------
+def set_workers(registry, workers):
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        for company in companies(env).values():
+            if company:
+                company.dunning_parallel_workers = workers
+
+
+def trace_claims():
+    batch_module = addon_module("isp_dunning_run_batch")
+    original = batch_module.IspDunningRunBatch._claim
+
+    def _claim(self, run_ids, worker=None):
+        batch = original(self, run_ids, worker=worker)
+        if batch:
+            emit("CLAIM", batch.id, batch.run_id.id)
+        return batch
+
+    batch_module.IspDunningRunBatch._claim = _claim
+
+
+def work(registry, wait_go, idle_timeout=120.0):
+    """A batch worker: ``_cron_work_batches`` until no run with open batches
+    is left once a run with batches has appeared since the start (at most
+    ``idle_timeout`` seconds waiting for one)."""
+    stub_pdfs()
+    trace_run()
+    trace_claims()
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        env["isp.dunning.run.batch"].search([], limit=1)
+        cr.rollback()
+        # Before READY: a run created right after GO counts as seen.
+        cr.execute("SELECT now() AT TIME ZONE 'UTC'")
+        since = cr.fetchone()[0]
+    emit("READY")
+    if wait_go and sys.stdin.readline().strip() != "GO":
+        emit("ABORT")
+        return
+    start = time.monotonic()
+    seen = False
+    while True:
+        with registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            env["isp.dunning.run"]._cron_work_batches()
+            cr.commit()
+            cr.execute(
+                "SELECT count(*) FROM isp_dunning_run r WHERE r.state = 'running'"
+                " AND EXISTS (SELECT 1 FROM isp_dunning_run_batch b WHERE b.run_id = r.id)"
+            )
+            open_runs = cr.fetchone()[0]
+            cr.execute(
+                "SELECT count(*) FROM isp_dunning_run r WHERE r.create_date >= %s"
+                " AND EXISTS (SELECT 1 FROM isp_dunning_run_batch b WHERE b.run_id = r.id)",
+                [since],
+            )
+            seen = seen or cr.fetchone()[0] > 0
+        if not open_runs and (seen or time.monotonic() - start > idle_timeout):
+            break
+        time.sleep(0.1)
+    emit("WORKED", f"{time.monotonic() - start:.3f}")
+
+
 def run_plan(registry, plan, snapshot_path, wait_go, date):
     stub_pdfs()
     commits = trace_run()
+    trace_claims()
     injection = install_injection(registry) if any(":inject" in i for i in plan) else {}
     snapshots = []
     with registry.cursor() as cr:
@@ -752,7 +824,7 @@ def failing_request(registry, company, as_of):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=("company", "seed", "run", "snapshot"))
+    parser.add_argument("command", choices=("company", "seed", "run", "work", "snapshot"))
     parser.add_argument("--db", required=True)
     parser.add_argument("--as-of", type=dt.date.fromisoformat)
     parser.add_argument("--customers", type=int, default=200)
@@ -760,8 +832,15 @@ def main():
     parser.add_argument("--snapshot", help="write a snapshot after every run to this file")
     parser.add_argument("--wait-go", action="store_true")
     parser.add_argument("--date", help="run date (default: the book's as-of date)")
+    parser.add_argument("--workers", type=int, help="set the companies' Parallel Workers first")
+    parser.add_argument("--idle", type=float, default=120.0, help="work: seconds to wait for a run")
     args = parser.parse_args()
     registry = open_registry(args.db)
+    if args.workers:
+        set_workers(registry, args.workers)
+    if args.command == "work":
+        work(registry, args.wait_go, args.idle)
+        return
     if args.command == "run":
         run_plan(registry, args.plan.split(","), args.snapshot, args.wait_go, args.date)
         return

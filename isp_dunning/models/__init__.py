@@ -17,6 +17,7 @@ from . import (
     isp_dunning_promise,
     isp_dunning_promise_line,
     isp_dunning_run,
+    isp_dunning_run_batch,
     isp_dunning_run_review,
     mail_mail,
     payment_transaction,

@@ -2,6 +2,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from ..domain import accounts as charge_accounts
+from ..domain import parallel
 
 INCOME_ACCOUNT_DOMAIN = (
     "[('account_type', 'in', ('income', 'income_other')), ('tax_ids', '=', False)]"
@@ -86,6 +87,13 @@ class ResCompany(models.Model):
         default=500,
         help="Customers processed per transaction in a dunning run.",
     )
+    dunning_parallel_workers = fields.Integer(
+        string="Parallel Workers",
+        default=1,
+        help="Scheduled dunning runs of this company split their customers into batches that "
+        "this many workers process at once (Odoo cron threads or servers on the same "
+        "database). 1: one worker, batch after batch. Manual runs and previews always use one.",
+    )
     dunning_portal_blocked_message = fields.Text(
         string="Blocked Portal Message",
         translate=True,
@@ -128,6 +136,7 @@ class ResCompany(models.Model):
         "dunning_tolerance",
         "dunning_payment_days",
         "dunning_batch_size",
+        "dunning_parallel_workers",
         "dunning_block_threshold",
         "dunning_block_notice_days",
         "dunning_return_charge",
@@ -142,6 +151,13 @@ class ResCompany(models.Model):
                 )
             if company.dunning_batch_size < 1:
                 raise ValidationError(self.env._("The dunning batch size must be at least 1."))
+            if not 1 <= company.dunning_parallel_workers <= parallel.MAX_WORKERS:
+                raise ValidationError(
+                    self.env._(
+                        "The parallel workers of a dunning run must be between 1 and %s.",
+                        parallel.MAX_WORKERS,
+                    )
+                )
             if company.dunning_block_threshold < 0:
                 raise ValidationError(self.env._("The blocking threshold cannot be negative."))
             if company.dunning_return_charge < 0:

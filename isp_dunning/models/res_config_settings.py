@@ -23,6 +23,9 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.dunning_interest_start", readonly=False
     )
     dunning_payment_days = fields.Integer(related="company_id.dunning_payment_days", readonly=False)
+    dunning_parallel_workers = fields.Integer(
+        related="company_id.dunning_parallel_workers", readonly=False
+    )
     dunning_dun_fee_documents = fields.Boolean(
         related="company_id.dunning_dun_fee_documents", readonly=False
     )

@@ -36,3 +36,31 @@ def release(cr, company_id):
         # the lock, which belongs to the session, can be released.
         cr.rollback()
         cr.execute(query, params)
+
+
+# First key of the session lock a worker holds on the batch it processes
+# (``isp.dunning.run.batch``); the second is the batch's id. The lock ends
+# with the worker's session: a batch left running without it was abandoned.
+BATCH_LOCK_KEY = 7312
+
+
+def try_lock_batch(cr, batch_id):
+    """Take the lock on a batch without waiting; False when a live worker
+    holds it."""
+    cr.execute("SELECT pg_try_advisory_lock(%s, %s)", (BATCH_LOCK_KEY, batch_id))
+    return cr.fetchone()[0]
+
+
+def release_batch(cr, batch_id):
+    """Release a batch's lock (see :func:`try_lock_batch`), also after the
+    transaction broke."""
+    release_key(cr, BATCH_LOCK_KEY, batch_id)
+
+
+def release_key(cr, key, object_id):
+    query = "SELECT pg_advisory_unlock(%s, %s)"
+    try:
+        cr.execute(query, (key, object_id))
+    except psycopg2.Error:
+        cr.rollback()
+        cr.execute(query, (key, object_id))
