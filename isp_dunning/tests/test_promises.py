@@ -125,6 +125,35 @@ class TestPaymentPromises(DunningCommon):
         self.assertFalse(later.broken_promise_id)
         self.assertNotIn("not kept", later.body_text)
 
+    def test_broken_promise_proposed_then_released(self):
+        """With review on, the run proposes the notice of a broken promise;
+        the notice booked by the release is the one linked with the promise
+        and its text says the promise was not kept."""
+        invoice = self.dunned_to_first_notice(self.consumer)
+        promise = self.promise(invoice, [(date(2025, 2, 10), 300.0)], date(2025, 2, 3))
+        self.pay(invoice, 100.0, date(2025, 2, 9))
+        self.company.dunning_review_required = True
+        self.dun(date(2025, 2, 14))
+        proposal = self.env["isp.dunning.notice"].search(
+            [("partner_id", "=", self.consumer.id), ("state", "=", "proposed")]
+        )
+        self.assertEqual(len(proposal), 1)
+        self.assertEqual(proposal.level_id, self.level_2, "the level the invoice had")
+        self.assertEqual(promise.state, "broken")
+        self.assertFalse(promise.notice_id, "a proposal is not linked")
+        self.assertFalse(proposal.broken_promise_id)
+        proposal.action_release()
+        booked = proposal.review_released_notice_id
+        self.assertTrue(booked)
+        self.assertEqual(booked.state, "to_send")
+        self.assertEqual(booked.level_id, self.level_2)
+        self.assertEqual(booked.broken_promise_id, promise)
+        self.assertEqual(promise.notice_id, booked)
+        self.assertIn(
+            "Promise of 02/03/2025 over $300.00 not kept: $300.00 due by 02/10/2025, $100.00 paid.",
+            booked.body_text,
+        )
+
     def test_instalments_first_kept_second_broken(self):
         invoice = self.dunned_to_first_notice(self.business)
         promise = self.promise(
