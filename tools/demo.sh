@@ -113,6 +113,8 @@ for weeks in range(10, 0, -1):
         history += [saturday, saturday + timedelta(days=2)]
     else:
         history.append(day)
+    if weeks == 6:
+        promise_day = day
 for day in sorted(set(history)):
     Run.run_dunning(date=day)
     # Deliver the day's reminders now (the mail queue's own job runs hourly).
@@ -122,7 +124,7 @@ for day in sorted(set(history)):
     Notice.search(
         [("company_id", "=", company.id), ("date", "=", day), ("state", "not in", ("error", "cancelled"))]
     ).write({"delivered_date": day})
-    if weeks == 6:
+    if day == promise_day:
         # Two payment promises: one kept, one broken (instalments).
         env["isp.dunning.demo"]._create_demo_promises(day)
     env.cr.commit()

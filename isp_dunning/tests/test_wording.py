@@ -55,10 +55,13 @@ class TestWording(DunningCommon):
         )
         self.assertEqual(
             German["isp.dunning.run"]._fields["dry_run"]._description_string(German),
-            "Mahnvorschlag",
+            "Vorschaulauf",
         )
-        menu = German.ref("isp_dunning.menu_isp_dunning_preview")
-        self.assertEqual(menu.name, "Mahnvorschlag")
+        # The preview and the proposal for review are two things in German too.
+        self.assertEqual(
+            German.ref("isp_dunning.menu_isp_dunning_preview").name, "Mahnlauf-Vorschau"
+        )
+        self.assertEqual(German.ref("isp_dunning.menu_isp_dunning_proposal").name, "Mahnvorschlag")
         self.assertEqual(
             German["res.company"]._fields["dunning_journal_id"]._description_string(German),
             "Journal für Mahnkosten",
