@@ -2,7 +2,7 @@
     "name": "ISP Dunning",
     "summary": "Automatic dunning (Mahnwesen) with fees, statutory interest, "
     "reminder templates, letters, collection handover and portal blocking",
-    "version": "18.0.1.2.0",
+    "version": "18.0.1.3.0",
     "category": "Accounting/Accounting",
     "license": "LGPL-3",
     "author": "isp_dunning",

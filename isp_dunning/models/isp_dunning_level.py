@@ -1,7 +1,9 @@
+from psycopg2.extras import Json
+
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-from ..domain import escalation, rendering, template_context
+from ..domain import escalation, rendering, template_context, template_upgrades
 from ..domain.emails import parse_email_list
 
 TEMPLATE_FIELDS = (
@@ -380,3 +382,30 @@ class IspDunningLevel(models.Model):
             "target": "new",
             "context": {"default_level_id": self.id},
         }
+
+    @api.model
+    def _mend_shipped_text_templates(self):
+        """Restore the line breaks of the shipped claim table in the text
+        bodies of every level and language (``template_upgrades``); levels
+        are not updated by a module upgrade, their texts are the
+        accountants'. Returns the levels changed."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            "SELECT id, body_text_template FROM isp_dunning_level"
+            " WHERE body_text_template IS NOT NULL"
+        )
+        changed = []
+        for level_id, values in self.env.cr.fetchall():
+            mended = {
+                lang: template_upgrades.mend_claim_line_breaks(text)
+                for lang, text in values.items()
+            }
+            if mended != values:
+                self.env.cr.execute(
+                    "UPDATE isp_dunning_level SET body_text_template = %s WHERE id = %s",
+                    [Json(mended), level_id],
+                )
+                changed.append(level_id)
+        levels = self.browse(changed)
+        levels.invalidate_recordset(["body_text_template"])
+        return levels

@@ -8,6 +8,7 @@ from odoo.tools import mute_logger
 from odoo.tools.pdf import PdfFileReader
 
 from ..domain import template_context
+from ..domain.template_upgrades import NEW_CLAIM_ROWS_END, OLD_CLAIM_ROWS_END
 from ..services.notice_context import render_level
 from .common import DunningCommon
 
@@ -390,3 +391,37 @@ class TestDelivery(DunningCommon):
                 self.assertTrue(parts["subject"])
                 self.assertIn(context["partner"]["name"], parts["body_text"])
                 self.assertIn(word, parts["body_text"] + parts["body_html"], f"{xmlid} {lang}")
+
+    def test_default_text_bodies_put_each_claim_row_on_its_own_line(self):
+        self.env["res.lang"]._activate_lang("de_DE")
+        self.env["ir.module.module"]._load_module_terms(["isp_dunning"], ["de_DE"], overwrite=True)
+        context = template_context.sample_context()
+        rows = sum(len(section["rows"]) for section in context["claim"]["sections"])
+        self.assertGreater(rows, 1)
+        for xmlid in ("level_reminder", "level_first", "level_second", "level_final"):
+            level = self.env.ref(f"isp_dunning.{xmlid}").sudo()
+            for lang in ("de_DE", "en_US"):
+                lines = render_level(level.with_context(lang=lang), context)["body_text"]
+                lines = lines.splitlines()
+                listed = [line for line in lines if line.startswith("- ")]
+                self.assertEqual(len(listed), rows, f"{xmlid} {lang}: {lines}")
+                for line in listed:
+                    self.assertEqual(line.count("- "), 1, f"one row per line: {line}")
+                total = next(
+                    i for i, line in enumerate(lines) if line.startswith(("Total", "Gesamt"))
+                )
+                self.assertEqual(lines[total - 1], "", "a blank line before the total")
+
+    def test_upgrade_mends_the_shipped_claim_table_only(self):
+        level = self.env.ref("isp_dunning.level_first").sudo()
+        shipped = level.body_text_template
+        self.assertIn(NEW_CLAIM_ROWS_END, shipped)
+        old = shipped.replace(NEW_CLAIM_ROWS_END, OLD_CLAIM_ROWS_END)
+        level.body_text_template = old
+        own = "Offen:\n{% for i in invoices %}- {{ i.number }}\n{% endfor %}"
+        self.level_1.body_text_template = own
+        mended = self.env["isp.dunning.level"]._mend_shipped_text_templates()
+        self.assertEqual(mended, level)
+        self.assertEqual(level.body_text_template, shipped)
+        self.assertEqual(self.level_1.body_text_template, own)
+        self.assertFalse(self.env["isp.dunning.level"]._mend_shipped_text_templates())
