@@ -202,7 +202,9 @@ class IspDunningRun(models.Model):
 
     def _execute_locked(self, outcome):
         """The pipeline: select the candidates; per batch read, decide, book
-        and commit (``_process_batch``); then deliver the committed notices."""
+        and commit (``_process_batch``); then deliver the committed notices.
+        A company that reviews first replaces its proposals not released
+        before (isp_dunning_run_review.py)."""
         Notice = self.env["isp.dunning.notice"]
         context = run_setup.prepare_context(self, run_setup.ladder(self))
         if not self.dry_run:
