@@ -1,11 +1,13 @@
-"""Shared by the crash and concurrency trials: databases, the template,
-worker processes, outcome comparison and the results table.
+"""Shared by the crash, concurrency and parallel trials: databases, the
+template, worker processes, outcome comparison, the command line and the
+results table.
 
 Databases follow tools/lib.sh: named ``isp_faults_*``, created with the
 comment ``isp_dunning throwaway database``; only databases carrying that
 comment are ever dropped.
 """
 
+import argparse
 import datetime as dt
 import functools
 import hashlib
@@ -476,6 +478,19 @@ def compare(reference, outcome, limit=12):
     return problems, notes
 
 
+def compare_reruns(reference, path):
+    """The snapshots after the 2nd and the 3rd run (``path``) against the
+    reference snapshot. Returns (problems, notes); the notes are the 2nd
+    run's."""
+    problems, notes = [], []
+    second, third = load_snapshots(path)
+    for label, snap in (("2nd run", second), ("3rd run", third)):
+        found, soft = compare(reference, snap)
+        problems += [f"{label}: {p}" for p in found]
+        notes += soft if label == "2nd run" else []
+    return problems, notes
+
+
 def summarize_notes(rows, label):
     """One line per kind of note: in how many trials it occurred."""
     counts = {}
@@ -505,8 +520,46 @@ def outcome_summary(snap, date):
 
 
 # ----------------------------------------------------------------------
-# Results
+# Command line and results
 # ----------------------------------------------------------------------
+def argument_parser(doc, trials=None):
+    """The options every trial script has (``--keep-template``,
+    ``--rebuild``); with ``trials``, also ``--trials`` (that many by
+    default) and ``--seed``. The description is the first line of ``doc``."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    if trials is not None:
+        parser.add_argument("--trials", type=int, default=trials)
+        parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--keep-template", action="store_true")
+    parser.add_argument("--rebuild", action="store_true", help="rebuild the template")
+    return parser
+
+
+def trial_title(row):
+    return f"Trial {row['trial']} ({row['result']})"
+
+
+def row_problems(row):
+    return row["problems"]
+
+
+def report_tail(lines, rows, unit="trials", verdict="OK", title=trial_title, details=row_problems):
+    """The end of a results table: how many rows are OK (``verdict``), the
+    ``details`` of each row that is not under its ``title``, and the notes
+    (soft differences) with the number of rows they occurred in. Returns
+    ``lines`` and the tail as one text."""
+    ok = sum(1 for row in rows if row["result"].startswith("OK"))
+    lines = [*lines, "", f"**{ok} of {len(rows)} {unit} {verdict}.**"]
+    for row in rows:
+        if row["result"] != "OK":
+            lines.append(f"\n{title(row)}:")
+            lines += [f"- {item}" for item in details(row)]
+    notes = summarize_notes(rows, unit)
+    if notes:
+        lines += ["", "Notes (not compared):"] + [f"- {note}" for note in notes]
+    return "\n".join(lines) + "\n"
+
+
 def write_results(name, markdown, data, readme=True):
     """results/NAME.md and .json; the README's table too unless ``readme``
     is false (a partial selection of cases)."""

@@ -14,7 +14,6 @@ notice, fee document, mail or letter twice or missing. A run ended
 two different companies do not share the lock and must both be ``done``.
 """
 
-import argparse
 import sys
 import threading
 import time
@@ -276,23 +275,22 @@ def table(rows, refs, as_of):
             f"{'yes' if row.get('overlap') else 'no'} | {', '.join(row.get('final', [])) or '-'} "
             f"| {row['result']} |"
         )
-    ok = sum(1 for row in rows if row["result"].startswith("OK"))
-    lines += ["", f"**{ok} of {len(rows)} cases without a duplicate or a loss.**"]
-    for row in rows:
-        if row["result"] != "OK":
-            lines.append(f"\nCase {row['case']} ({row['label']}, {row['result']}):")
-            lines += [f"- {problem}" for problem in row["problems"] + row.get("warnings", [])]
-            lines += [f"- run log: {text}" for text in row.get("run_logs", [])]
-    notes = common.summarize_notes(rows, "cases")
-    if notes:
-        lines += ["", "Notes (not compared):"] + [f"- {note}" for note in notes]
-    return "\n".join(lines) + "\n"
+    return common.report_tail(
+        lines,
+        rows,
+        unit="cases",
+        verdict="without a duplicate or a loss",
+        title=lambda row: f"Case {row['case']} ({row['label']}, {row['result']})",
+        details=lambda row: [
+            *row["problems"],
+            *row.get("warnings", []),
+            *(f"run log: {text}" for text in row.get("run_logs", [])),
+        ],
+    )
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--keep-template", action="store_true")
-    parser.add_argument("--rebuild", action="store_true", help="rebuild the template")
+    parser = common.argument_parser(__doc__)
     parser.add_argument("--only", choices=("same", "two"), help="only these cases")
     parser.add_argument("--case", help="only these case numbers, e.g. 9,13")
     args = parser.parse_args()

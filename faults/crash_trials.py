@@ -18,7 +18,6 @@
    letter missing or twice, same invoice and customer dunning state.
 """
 
-import argparse
 import math
 import random
 import sys
@@ -204,12 +203,7 @@ def trial(prepared, delay, as_of, reference, prepare_next, trigger=None):
             raise RuntimeError(f"rerun exited with {code}; see {logfile}")
         row["reruns"] = [f"{state} +{notices}" for _i, _c, state, notices, _e, _s in rerun.runs()]
         row["healed"] = [int(p[1]) for _at, p in rerun.lines("HEALED")]
-        second, third = common.load_snapshots(snap_path)
-        problems, notes = [], []
-        for label, snap in (("2nd run", second), ("3rd run", third)):
-            found, soft = common.compare(reference["snapshot"], snap)
-            problems += [f"{label}: {p}" for p in found]
-            notes += soft if label == "2nd run" else []
+        problems, notes = common.compare_reruns(reference["snapshot"], snap_path)
         if len(row["reruns"]) != 2 or any(r.split()[0] != "done" for r in row["reruns"]):
             problems.append(f"a rerun did not end done: {row['reruns']}")
         row["result"] = "OK" if not problems else "DIFF"
@@ -271,27 +265,14 @@ def table(rows, reference, as_of):
                 result=row["result"],
             )
         )
-    ok = sum(1 for row in rows if row["result"] == "OK")
-    lines += ["", f"**{ok} of {len(rows)} trials OK.**"]
-    diffs = [row for row in rows if row["result"] != "OK"]
-    for row in diffs:
-        lines.append(f"\nTrial {row['trial']} ({row['result']}):")
-        lines += [f"- {problem}" for problem in row["problems"]]
-    notes = common.summarize_notes(rows, "trials")
-    if notes:
-        lines += ["", "Notes (not compared):"] + [f"- {note}" for note in notes]
-    return "\n".join(lines) + "\n"
+    return common.report_tail(lines, rows)
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--trials", type=int, default=20)
-    parser.add_argument("--seed", type=int, default=1)
+    parser = common.argument_parser(__doc__, trials=20)
     parser.add_argument(
         "--targeted", type=int, default=3, choices=range(4), help="event-triggered kills (0-3)"
     )
-    parser.add_argument("--keep-template", action="store_true")
-    parser.add_argument("--rebuild", action="store_true", help="rebuild the template")
     args = parser.parse_args()
     as_of = common.ensure_template(rebuild=args.rebuild)
     try:

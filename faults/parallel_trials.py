@@ -23,7 +23,6 @@ them SIGKILLed in the middle of a batch, then compared with the serial run.
    missing or twice.
 """
 
-import argparse
 import random
 import sys
 import time
@@ -124,12 +123,8 @@ def trial(prepared, rng, reference):
         if rerun.finish(timeout=600):
             raise RuntimeError(f"rerun failed; see {logfile}")
         row["reruns"] = [f"{state} +{notices}" for _i, _c, state, notices, _e, _s in rerun.runs()]
-        second, third = common.load_snapshots(prepared["snapshot"])
-        notes = []
-        for label, snap in (("2nd run", second), ("3rd run", third)):
-            found, soft = common.compare(reference["snapshot"], snap)
-            problems += [f"{label}: {p}" for p in found]
-            notes += soft if label == "2nd run" else []
+        found, notes = common.compare_reruns(reference["snapshot"], prepared["snapshot"])
+        problems += found
         if any(r.split()[0] != "done" or r.split()[1] != "+0" for r in row["reruns"]):
             problems.append(f"a rerun booked or failed: {row['reruns']}")
         row["result"] = "OK" if not problems else "DIFF"
@@ -171,25 +166,11 @@ def table(rows, reference, as_of):
             f"| {run[1]}, {run[2]} ({run[5]}), {run[7]} "
             f"| {' / '.join(row.get('reruns', [])) or '-'} | {row['result']} |"
         )
-    ok = sum(1 for row in rows if row["result"] == "OK")
-    lines += ["", f"**{ok} of {len(rows)} trials OK.**"]
-    for row in rows:
-        if row["result"] != "OK":
-            lines.append(f"\nTrial {row['trial']} ({row['result']}):")
-            lines += [f"- {problem}" for problem in row["problems"]]
-    notes = common.summarize_notes(rows, "trials")
-    if notes:
-        lines += ["", "Notes (not compared):"] + [f"- {note}" for note in notes]
-    return "\n".join(lines) + "\n"
+    return common.report_tail(lines, rows)
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--trials", type=int, default=10)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--keep-template", action="store_true")
-    parser.add_argument("--rebuild", action="store_true", help="rebuild the template")
-    args = parser.parse_args()
+    args = common.argument_parser(__doc__, trials=10).parse_args()
     as_of = common.ensure_template(rebuild=args.rebuild)
     rows = []
     try:

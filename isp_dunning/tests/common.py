@@ -1,8 +1,17 @@
-from datetime import date
+import logging
+import unittest
+from datetime import date, timedelta
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
-from odoo.fields import Command
+from odoo.fields import Command, Date
 from odoo.sql_db import db_connect
+from odoo.tests import HttpCase
+
+_logger = logging.getLogger(__name__)
+
+# Odoo gives Chromium ten seconds to open its debugging port; on a loaded
+# machine a start can take longer, and Odoo then skips the tour.
+BROWSER_STARTS = 3
 
 
 def make_credit_note(env, partner, amount, when):
@@ -201,3 +210,52 @@ class EuroCompanyMixin:
         euro.active = True
         create_values.setdefault("currency_id", euro.id)
         return super()._create_company(**create_values)
+
+
+class TourCase(HttpCase):
+    """Browser tours as ``admin`` in the main company, on its own data."""
+
+    def setUp(self):
+        super().setUp()
+        self.company = self.env.ref("base.main_company")
+
+    def make_overdue_invoice(self, partner, days_overdue, amount=1000.0):
+        """A posted invoice of ``amount`` (no tax) in the company's sales
+        journal, dated ten days before it fell due ``days_overdue`` days
+        ago."""
+        journal = self.env["account.journal"].search(
+            [("type", "=", "sale"), ("company_id", "=", self.company.id)], limit=1
+        )
+        due = Date.today() - timedelta(days=days_overdue)
+        invoice = (
+            self.env["account.move"]
+            .with_company(self.company)
+            .create(
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": partner.id,
+                    "journal_id": journal.id,
+                    "invoice_date": due - timedelta(days=10),
+                    "invoice_date_due": due,
+                    "invoice_line_ids": [
+                        Command.create(
+                            {"name": "Internet", "price_unit": amount, "tax_ids": [Command.clear()]}
+                        )
+                    ],
+                }
+            )
+        )
+        invoice.action_post()
+        return invoice
+
+    def run_tour(self, url, tour):
+        """``start_tour`` as ``admin``, with Chromium started again when it
+        was too slow to open its debugging port."""
+        for attempt in range(1, BROWSER_STARTS + 1):
+            try:
+                self.start_tour(url, tour, login="admin")
+                return
+            except unittest.SkipTest as skip:
+                if "devtools port" not in str(skip) or attempt == BROWSER_STARTS:
+                    raise
+                _logger.info("Chromium did not start in time (%s), starting it again", attempt)

@@ -11,10 +11,11 @@ from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from ..domain import parallel
-from ..services import batch_reader, run_lock, run_log, run_setup
+from ..services import batch_reader, parallel_batches, run_lock, run_log, run_setup
 from .common import DunningCommon
 
 RUN_LOGGER = "odoo.addons.isp_dunning.models.isp_dunning_run"
+BATCHES_LOGGER = "odoo.addons.isp_dunning.services.parallel_batches"
 D1 = date(2025, 1, 8)
 D2 = date(2025, 1, 22)
 
@@ -85,7 +86,7 @@ class TestParallelRun(DunningCommon):
         if batch:
             self.assertEqual(batch.state, "running")
             self.assertEqual(batch.worker, worker)
-            run._process_claimed(batch, context)
+            parallel_batches.process_claimed(run, batch, context)
         return batch
 
     def _cron(self, method, *args, **kwargs):
@@ -118,7 +119,7 @@ class TestParallelRun(DunningCommon):
 
         run = self._new_run(D2)
         partner_ids = batch_reader.candidate_partner_ids(run)
-        run._share_batches(partner_ids)
+        parallel_batches.share_batches(run, partner_ids)
         self.assertEqual(len(run.batch_ids), 4)  # 7 customers in batches of 2
         self.assertEqual(set(run.batch_ids.mapped("state")), {"pending"})
         context = run_setup.prepare_context(run, run_setup.ladder(run))
@@ -129,7 +130,7 @@ class TestParallelRun(DunningCommon):
         self.assertFalse(claimed[4], "nothing left to claim")
         self.assertEqual(set(run.batch_ids.mapped("worker")), {"worker A", "worker B"})
         self.assertEqual(set(run.batch_ids.mapped("state")), {"done"})
-        run._finish_batches(context, run_log.Outcome())
+        parallel_batches.finish_batches(run, context, run_log.Outcome())
         self.assertEqual(self._snapshot(D2), serial)
         self.assertEqual(run.state, "done")
         self.assertEqual(
@@ -142,7 +143,7 @@ class TestParallelRun(DunningCommon):
 
     def test_claim_rolled_back_is_taken_again(self):
         run = self._new_run(D2)
-        run._share_batches(batch_reader.candidate_partner_ids(run))
+        parallel_batches.share_batches(run, batch_reader.candidate_partner_ids(run))
         context = run_setup.prepare_context(run, run_setup.ladder(run))
         first = run.batch_ids.sorted("sequence")[0]
 
@@ -154,7 +155,7 @@ class TestParallelRun(DunningCommon):
             with self.env.cr.savepoint(), patch.object(batch_reader, "read_batch", killed):
                 batch = self.Batch._claim(run.ids, worker="worker A")
                 self.assertEqual(batch, first)
-                run._process_claimed(batch, context)
+                parallel_batches.process_claimed(run, batch, context)
         except RuntimeError:
             crashed = True
         self.assertTrue(crashed, "the injected failure did not happen")
@@ -172,7 +173,7 @@ class TestParallelRun(DunningCommon):
 
     def test_batch_of_a_live_worker_is_not_taken_an_abandoned_one_is(self):
         run = self._new_run(D2)
-        run._share_batches(batch_reader.candidate_partner_ids(run))
+        parallel_batches.share_batches(run, batch_reader.candidate_partner_ids(run))
         batches = self.Batch.browse(run.batch_ids.ids).sorted("sequence")
         batches.write({"state": "running"})  # all taken, their workers gone ...
         with self.independent_cursor() as other:  # ... but the first one's
@@ -220,7 +221,7 @@ class TestParallelRun(DunningCommon):
     def test_batch_worker_ends_the_run_of_a_dead_coordinator(self):
         self.company.dunning_parallel_workers = 2
         run = self._new_run(D2)
-        run._share_batches(batch_reader.candidate_partner_ids(run))
+        parallel_batches.share_batches(run, batch_reader.candidate_partner_ids(run))
         self.env.flush_all()
         # The coordinating run died after storing its batches: a batch
         # worker takes them all and, holding the company's lock, ends it.
@@ -238,7 +239,7 @@ class TestParallelRun(DunningCommon):
     def test_next_run_completes_the_open_batches_first(self):
         self.company.dunning_parallel_workers = 2
         orphan = self._new_run(D2)
-        orphan._share_batches(batch_reader.candidate_partner_ids(orphan))
+        parallel_batches.share_batches(orphan, batch_reader.candidate_partner_ids(orphan))
         self.env.flush_all()
 
         def run(env):
@@ -261,7 +262,10 @@ class TestParallelRun(DunningCommon):
         def run(env):
             return env["isp.dunning.run"].with_company(self.company).run_dunning(date=D2).id
 
-        with patch.object(batch_reader, "read_batch", broken), mute_logger(RUN_LOGGER):
+        with (
+            patch.object(batch_reader, "read_batch", broken),
+            mute_logger(RUN_LOGGER, BATCHES_LOGGER),
+        ):
             run = self.Run.browse(self._cron(run))
         self.assertEqual(run.state, "done", run.log)
         self.assertEqual(run.batch_ids.state, "failed")
@@ -298,7 +302,7 @@ class TestParallelRun(DunningCommon):
         in_range.append(("date_to", ">=", when))
         Range.search(in_range).unlink()
         run = self._new_run(when)
-        run._share_batches([self.consumer.id])
+        parallel_batches.share_batches(run, [self.consumer.id])
         self.assertEqual(Range.search_count(in_range), 1)
 
     def test_setting_is_checked(self):

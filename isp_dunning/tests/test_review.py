@@ -1,17 +1,13 @@
 """The proposal review (Mahnvorschlag): propose, review, release, replace,
 rights, and a customer paying before the release."""
 
-import logging
-import unittest
 from datetime import timedelta
 
 from odoo import fields
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import new_test_user, tagged
 
-from .common import D, DunningCommon
-
-_logger = logging.getLogger(__name__)
+from .common import D, DunningCommon, TourCase
 
 DUE = D(2025, 5, 15)
 FIRST = D(2025, 5, 22)  # level 1 (reminder, no charges)
@@ -298,34 +294,14 @@ class TestReview(DunningCommon):
 
 
 @tagged("post_install", "-at_install")
-class TestReviewTour(HttpCase):
+class TestReviewTour(TourCase):
     def test_review_tour(self):
-        company = self.env.ref("base.main_company")
-        company.dunning_review_required = True
+        company = self.company
         partner = self.env["res.partner"].create(
             {"name": "Tour Vorschlag GmbH", "is_company": True, "email": "tour@example.com"}
         )
-        journal = self.env["account.journal"].search(
-            [("type", "=", "sale"), ("company_id", "=", company.id)], limit=1
-        )
+        self.make_overdue_invoice(partner, days_overdue=200)
         today = fields.Date.today()
-        invoice = (
-            self.env["account.move"]
-            .with_company(company)
-            .create(
-                {
-                    "move_type": "out_invoice",
-                    "partner_id": partner.id,
-                    "journal_id": journal.id,
-                    "invoice_date": today - timedelta(days=210),
-                    "invoice_date_due": today - timedelta(days=200),
-                    "invoice_line_ids": [
-                        (0, 0, {"name": "Internet", "price_unit": 1000.0, "tax_ids": [(5,)]})
-                    ],
-                }
-            )
-        )
-        invoice.action_post()
         Run = self.env["isp.dunning.run"].with_company(company)
         # Up to a level with a fee, then one proposal.
         company.dunning_review_required = False
@@ -336,17 +312,7 @@ class TestReviewTour(HttpCase):
             [("partner_id", "=", partner.id), ("state", "=", "proposed")]
         )
         self.assertTrue(proposal.fee_amount)
-        for attempt in range(1, 4):
-            try:
-                self.start_tour(
-                    "/odoo/action-isp_dunning.action_isp_dunning_proposal",
-                    "isp_dunning_review",
-                    login="admin",
-                )
-                break
-            except unittest.SkipTest as skip:
-                if "devtools port" not in str(skip) or attempt == 3:
-                    raise
+        self.run_tour("/odoo/action-isp_dunning.action_isp_dunning_proposal", "isp_dunning_review")
         booked = proposal.review_released_notice_id
         self.assertEqual(proposal.state, "released")
         self.assertEqual(booked.fee_amount, 0.0)
