@@ -4,7 +4,7 @@ from odoo import api, fields, models
 
 from ..domain import collection, rendering
 from ..domain.emails import parse_email_list
-from ..services import handover, notice_email, report_pdf, working_calendar
+from ..services import handover, notice_email, notice_texts, report_pdf, working_calendar
 from ..services import letters as letters_service
 
 _logger = logging.getLogger(__name__)
@@ -98,6 +98,7 @@ class IspDunningNotice(models.Model):
                 days=(max(days) - min(days)).days + working_calendar.HORIZON_DAYS,
             )
         ok = self.browse()
+        texts = {}
         for notice in self:
             if notice.subject and notice.body_html:
                 ok |= notice
@@ -114,16 +115,16 @@ class IspDunningNotice(models.Model):
                     )
                 )
                 continue
-            notice.write(
-                {
-                    "subject": parts["subject"],
-                    "body_text": parts["body_text"],
-                    "body_html": parts["body_html"],
-                    "email_cc": cc,
-                    "email_bcc": bcc,
-                }
-            )
+            texts[notice.id] = {
+                "subject": parts["subject"],
+                "body_text": parts["body_text"],
+                "body_html": parts["body_html"],
+                "email_cc": cc,
+                "email_bcc": bcc,
+            }
             ok |= notice
+        # One UPDATE for the batch, each HTML body sanitized once.
+        notice_texts.store(self, texts)
         return ok
 
     def _ensure_portal_tokens(self):
