@@ -10,7 +10,7 @@ from psycopg2 import errors as pg_errors
 from odoo.fields import Command
 
 from ..domain import channels, claim, planning
-from . import fee_documents, portal_blocking, run_log
+from . import fee_documents, notice_lines, portal_blocking, run_log
 
 _logger = logging.getLogger(__name__)
 
@@ -57,17 +57,22 @@ def book(run, plans, move_data, context, stats):
     partner_ids = list(plans)
     partners = run.env["res.partner"].browse(partner_ids)
     emails = partners._dunning_recipient_emails()
+    line_vals = []
     for partner_id, plan in plans.items():
         for notice in plan.notices:
             level = levels.browse(notice.level.id)
             email = emails.get(partner_id)
             channel = channels.choose_channel(level.send_email, level.send_letter, email)
-            notice_vals.append(_notice_vals(run, notice, channel, email, move_data))
+            vals = _notice_vals(run, notice, channel, email, move_data)
+            line_vals.append([command[2] for command in vals.pop("line_ids")])
+            notice_vals.append(vals)
             notice_plans.append(notice)
     Notice = run.env["isp.dunning.notice"].with_context(
         tracking_disable=True, mail_create_nolog=True
     )
     notices = Notice.create(notice_vals)
+    # The lines of the whole batch in one INSERT (services/notice_lines.py).
+    notice_lines.insert(notices, dict(zip(notices.ids, line_vals, strict=True)))
     fee_documents.create_fee_moves(run, notices, notice_plans)
     _update_invoices(run, plans, move_data, levels)
     partners._dunning_refresh_level()

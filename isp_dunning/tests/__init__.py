@@ -13,6 +13,7 @@ from . import (
     test_fee_documents,
     test_letter,
     test_minimum_amount,
+    test_notice_lines,
     test_notice_texts,
     test_parallel,
     test_pay_link,
