@@ -114,3 +114,36 @@ class TestNoticeTexts(DunningCommon):
             if "UPDATE" in query and "isp_dunning_notice" in query and "body_html" in query
         ]
         self.assertEqual(len(updates), 1, updates)
+
+    def test_mails_linked_in_one_update(self):
+        """Each notice is linked with its queued mail by one UPDATE; the mail
+        names the notice as its record, as mail.message would look it up."""
+        due = date(2025, 1, 2)
+        partners = self.env["res.partner"].create(
+            [{"name": f"Kundin {index}", "email": f"m{index}@example.com"} for index in range(3)]
+        )
+        for partner in partners:
+            self.make_invoice(partner, 100.0, due)
+        queries = []
+        with contextmanager(self._patchExecute)(queries):
+            run = self.dun(due + timedelta(days=7))
+        notices = run.notice_ids
+        self.assertEqual(len(notices), 3)
+        for notice in notices:
+            mail = notice.mail_id
+            self.assertTrue(mail)
+            self.assertEqual(mail.dunning_notice_id, notice)
+            self.assertEqual((mail.model, mail.res_id), (notice._name, notice.id))
+            self.assertEqual(
+                mail.record_name,
+                self.env["mail.message"]._get_record_name(
+                    {"model": notice._name, "res_id": notice.id}
+                ),
+            )
+            self.assertEqual(mail.body_html, notice.body_html)
+        links = [
+            query
+            for query in queries
+            if "UPDATE" in query and "isp_dunning_notice" in query and "mail_id" in query
+        ]
+        self.assertEqual(len(links), 1, links)
