@@ -42,7 +42,9 @@ class IspDunningNotice(models.Model):
         readonly=True,
         ondelete="restrict",
     )
-    level_sequence = fields.Integer(related="level_id.sequence", store=True)
+    # Precomputed (here and below): inserted with the notice instead of
+    # updated right after it.
+    level_sequence = fields.Integer(related="level_id.sequence", store=True, precompute=True)
     date = fields.Date(required=True, index=True, readonly=True)
     deadline_date = fields.Date(
         string="Payment Deadline",
@@ -90,7 +92,7 @@ class IspDunningNotice(models.Model):
         help="The claim statement of the notice (rows and amounts) as stated to the customer.",
     )
     amount_total_due = fields.Monetary(
-        string="Total Due", compute="_compute_amount_total_due", store=True
+        string="Total Due", compute="_compute_amount_total_due", store=True, precompute=True
     )
     state = fields.Selection(
         NOTICE_STATES, default="draft", required=True, index=True, tracking=True
@@ -110,6 +112,7 @@ class IspDunningNotice(models.Model):
         string="Fee Document",
         compute="_compute_fee_move_id",
         store=True,
+        precompute=True,
         help="The customer invoice that books this notice's fees and interest.",
     )
     broken_promise_id = fields.Many2one(

@@ -215,3 +215,27 @@ class TestRunCosts(DunningCommon):
         updates = [q for q in queries if q.lstrip().startswith('UPDATE "isp_dunning_notice_line"')]
         self.assertTrue(inserts)
         self.assertEqual(updates, [])
+
+    def test_notices_are_inserted_complete(self):
+        """A notice's stored computed fields (level sequence, total due, fee
+        document) go into its INSERT, not into an UPDATE of the batch's
+        notices right after it."""
+        self._customers(3, date(2025, 1, 2))
+        queries = []
+        with contextmanager(self._patchExecute)(queries):
+            run = self.dun(date(2025, 1, 9))
+        notices = run.notice_ids
+        self.assertEqual(len(notices), 3)
+        for notice in notices:
+            self.assertEqual(notice.level_sequence, notice.level_id.sequence)
+            self.assertEqual(notice.amount_total_due, 100.0)
+        self.assertFalse(notices.fee_move_id)
+        updates = [
+            q
+            for q in queries
+            if q.lstrip().startswith('UPDATE "isp_dunning_notice"')
+            and any(
+                name in q for name in ('"amount_total_due"', '"level_sequence"', '"fee_move_id"')
+            )
+        ]
+        self.assertEqual(updates, [])
