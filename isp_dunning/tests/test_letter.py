@@ -4,6 +4,8 @@ import subprocess
 import tempfile
 from unittest.mock import patch
 
+from lxml import html as lxml_html
+
 from odoo.tests import tagged
 from odoo.tools.pdf import PdfFileReader
 
@@ -228,3 +230,45 @@ class TestLetter(EuroCompanyMixin, DunningCommon):
         self.assertNotIn("Erika Musterfrau", long_text)
         self.assertIn("Sehr geehrte Frau Erika Musterfrau,", squeeze(short_text))
         self.assertNotIn("Firma GmbH", short_text)
+
+    def test_batch_in_several_processes_keeps_each_letters_header_and_footer(self):
+        """A batch runs as several wkhtmltopdf processes, each given the
+        headers and footers of its own letters: every letter carries its own
+        address, information block and footer with its own page count."""
+        long_notice, invoices = self.second_notice(self.business, *[10.0 + i for i in range(30)])
+        short_notice, _invoice = self.second_notice(self.consumer, 99.0)
+        letters = long_notice | short_notice
+        letters.letter_attachment_id.unlink()
+        processes = []
+        run_parallel = report_pdf._run_parallel
+
+        def counted(args, documents):
+            processes.extend(documents)
+            return run_parallel(args, documents)
+
+        with (
+            patch.object(report_pdf, "RECORDS_PER_PROCESS", 1),
+            patch.object(report_pdf, "_run_parallel", counted),
+        ):
+            letters_service.produce_letters(letters)
+        self.assertEqual(len(processes), 2)
+        for _bodies, header, footer in processes:
+            for document, entries in (
+                (header, "minimal_layout_report_headers"),
+                (footer, "minimal_layout_report_footers"),
+            ):
+                tree = lxml_html.document_fromstring(document)
+                self.assertEqual(len(tree.get_element_by_id(entries)), 1)
+        long_raw = long_notice.letter_attachment_id.raw
+        pages = len(PdfFileReader(io.BytesIO(long_raw)).pages)
+        self.assertGreater(pages, 1)
+        long_text = squeeze(pdftotext(long_raw))
+        self.assertIn(f"Mahnungsnr. {long_notice.name}", long_text)
+        self.assertIn(invoices[-1].name, long_text)
+        self.assertIn(f"Seite: 1 von {pages}", long_text)
+        self.assertNotIn(short_notice.name, long_text)
+        short_text = squeeze(pdftotext(short_notice.letter_attachment_id.raw))
+        self.assertIn(f"Mahnungsnr. {short_notice.name}", short_text)
+        self.assertIn("Seite: 1 von 1", short_text)
+        self.assertIn("HRB-Nr.: HRB 4711", short_text)
+        self.assertNotIn(long_notice.name, short_text)
