@@ -26,6 +26,9 @@ Keys:
     the level's fee credited against the lump sums, § 288 (5) S. 3 BGB),
     amount_total_due (the whole claim), portal_block_announced,
     portal_block, portal_block_date (date or None),
+    portal_block_from (blocking levels: the day the block takes effect, the
+    notice's day or the next working day; None when the level does not
+    block or the consumer guard postponed the block),
     interest_lines, pay_url (the notice's public pay link, '' if none),
     girocode_url (image URL of the GiroCode, an EPC QR code of the amount
     due with the notice number as reference; '' without a SEPA IBAN or
@@ -101,6 +104,7 @@ NOTICE_KEYS = frozenset(
         "portal_block_announced",
         "portal_block",
         "portal_block_date",
+        "portal_block_from",
         "interest_lines",
         "pay_url",
         "girocode_url",
@@ -303,6 +307,7 @@ def sample_context(lang="de_DE"):
             "portal_block_announced": True,
             "portal_block": False,
             "portal_block_date": notice_date + timedelta(days=21),
+            "portal_block_from": None,
             "interest_lines": interest_lines,
             "pay_url": "https://portal.example-isp.de/dunning/pay/4711/"
             "5f0c7a3e-8d1b-4c2a-9e6f-0123456789ab",

@@ -57,6 +57,12 @@ def render_context(notice, calendar=None):
         claim=claim_statement(notice),
         calendar=calendar,
         broken_promise=notice,
+        block_workday=notice.portal_block_workday,
+        block_guarded=(
+            notice.portal_block_postponed
+            and not notice.portal_block_workday
+            and not notice.portal_block
+        ),
     )
 
 
@@ -136,11 +142,15 @@ def build_render_context(
     claim=None,
     calendar=None,
     broken_promise=None,
+    block_workday=None,
+    block_guarded=False,
 ):
     """The render context of a notice from its parts (a booked notice or a
     preview's figures); the notice's own links are left empty.
     ``broken_promise``: the notice whose broken payment promise the text
-    states, if any."""
+    states, if any. ``block_workday``, ``block_guarded``: what the booking
+    decided about the level's portal block (postponed to this working day;
+    postponed by the consumer guard), see ``block_start_date``."""
 
     def text(value):
         return value or ""
@@ -217,6 +227,9 @@ def build_render_context(
         "portal_block_announced": level.announce_portal_block,
         "portal_block": level.block_portal,
         "portal_block_date": announced_block_date(company, level, date, calendar),
+        "portal_block_from": block_start_date(
+            company, level, date, calendar, block_workday, block_guarded
+        ),
         "interest_lines": interest_lines,
         # the notice's own links, set by the notice's _render_context (payment part)
         "pay_url": "",
@@ -246,6 +259,21 @@ def announced_block_date(company, level, date, calendar=None):
     earliest = date + timedelta(days=company.dunning_block_notice_days)
     calendar = calendar or working_calendar.read_calendar(company, earliest)
     return calendar.next_working_day(earliest)
+
+
+def block_start_date(company, level, date, calendar=None, workday=None, guarded=False):
+    """The day the block of a notice at a blocking ``level`` of ``date``
+    takes effect: the working day it was postponed to (``workday``), else
+    the notice's day or, when that is no working day of the company, the
+    next one (a preview); None when the level does not block or the
+    consumer guard (§ 61 TKG) postponed the block (``guarded``: no day is
+    known yet)."""
+    if not (level.block_portal and date) or guarded:
+        return None
+    if workday:
+        return workday
+    calendar = calendar or working_calendar.read_calendar(company, date)
+    return calendar.next_working_day(date)
 
 
 def claim_of_lines(lines, amounts):

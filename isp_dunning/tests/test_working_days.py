@@ -5,6 +5,7 @@ from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
 
 from ..services import working_calendar
+from ..services.notice_context import render_level
 from .common import DunningCommon
 
 # Due on a Saturday: with the test ladder (7, then 14 days after each
@@ -248,3 +249,42 @@ class TestWorkingDays(DunningCommon):
             " | ".join(notice.message_ids.mapped("body")),
         )
         self.assertEqual(notice.action_workday, date(2025, 1, 27), "tried again")
+
+    def test_final_notice_says_the_day_of_the_block(self):
+        # The shipped final notice, due on a Saturday: its texts name Monday,
+        # the day the block takes effect, in English and in German.
+        self.env["res.lang"]._activate_lang("de_DE")
+        self.env["ir.module.module"]._load_module_terms(["isp_dunning"], ["de_DE"], overwrite=True)
+        shipped = self.env.ref("isp_dunning.level_final").sudo()
+        for lang in ("en_US", "de_DE"):
+            texts = shipped.with_context(lang=lang).read(
+                ["body_text_template", "body_html_template", "letter_text_template"]
+            )[0]
+            self.level_4.with_context(lang=lang).write(
+                {key: value for key, value in texts.items() if key != "id"}
+            )
+        notice = self.escalate_to_the_final_notice()
+        self.assertEqual(notice.portal_block_workday, MONDAY)
+        context = notice._render_context()
+        self.assertEqual(context["notice"]["portal_block_from"], MONDAY)
+        self.assertIn(
+            "your customer portal access will be blocked on 02/24/2025.", notice.body_text
+        )
+        self.assertIn("will be blocked on 02/24/2025", notice.body_html)
+        self.assertNotIn("has been blocked", notice.body_text)
+        # (the dates in the format of the customer's language, here English)
+        german = render_level(self.level_4.with_context(lang="de_DE"), context)
+        self.assertIn("sperren wir Ihren Kundenzugang am 02/24/2025.", german["body_text"])
+        # Once blocked on Monday the notice still names Monday; a block on a
+        # day of its own (no calendar: any day) says it is done; a block the
+        # consumer guard postponed names no day.
+        self.dun(MONDAY)
+        self.assertEqual(notice._render_context()["notice"]["portal_block_from"], MONDAY)
+        notice.portal_block_workday = False
+        self.company.resource_calendar_id = False
+        parts = render_level(self.level_4, notice._render_context())
+        self.assertIn("your customer portal access has been blocked.", parts["body_text"])
+        notice.write({"portal_block": False, "portal_block_postponed": True})
+        self.assertIsNone(notice._render_context()["notice"]["portal_block_from"])
+        parts = render_level(self.level_4, notice._render_context())
+        self.assertIn("we will block your customer portal access.", parts["body_text"])

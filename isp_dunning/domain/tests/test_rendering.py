@@ -335,6 +335,7 @@ def test_sample_context_keys():
         "portal_block_announced",
         "portal_block",
         "portal_block_date",
+        "portal_block_from",
         "interest_lines",
         "payment_reference",
         "amount_earlier_charges",
