@@ -258,7 +258,12 @@ class TestWorkingDays(DunningCommon):
         shipped = self.env.ref("isp_dunning.level_final").sudo()
         for lang in ("en_US", "de_DE"):
             texts = shipped.with_context(lang=lang).read(
-                ["body_text_template", "body_html_template", "letter_text_template"]
+                [
+                    "subject_template",
+                    "body_text_template",
+                    "body_html_template",
+                    "letter_text_template",
+                ]
             )[0]
             self.level_4.with_context(lang=lang).write(
                 {key: value for key, value in texts.items() if key != "id"}
@@ -272,9 +277,13 @@ class TestWorkingDays(DunningCommon):
         )
         self.assertIn("will be blocked on 02/24/2025", notice.body_html)
         self.assertNotIn("has been blocked", notice.body_text)
+        self.assertTrue(notice.subject.startswith("Final notice: access blocked from 02/24/2025"))
         # (the dates in the format of the customer's language, here English)
         german = render_level(self.level_4.with_context(lang="de_DE"), context)
         self.assertIn("sperren wir Ihren Kundenzugang am 02/24/2025.", german["body_text"])
+        self.assertTrue(
+            german["subject"].startswith("Letzte Mahnung: Zugang gesperrt ab 02/24/2025")
+        )
         # Once blocked on Monday the notice still names Monday; a block on a
         # day of its own (no calendar: any day) says it is done; a block the
         # consumer guard postponed names no day.
@@ -284,7 +293,9 @@ class TestWorkingDays(DunningCommon):
         self.company.resource_calendar_id = False
         parts = render_level(self.level_4, notice._render_context())
         self.assertIn("your customer portal access has been blocked.", parts["body_text"])
+        self.assertTrue(parts["subject"].startswith("Final notice: access blocked - "))
         notice.write({"portal_block": False, "portal_block_postponed": True})
         self.assertIsNone(notice._render_context()["notice"]["portal_block_from"])
         parts = render_level(self.level_4, notice._render_context())
         self.assertIn("we will block your customer portal access.", parts["body_text"])
+        self.assertTrue(parts["subject"].startswith("Final notice: access to be blocked - "))
