@@ -54,19 +54,12 @@ def book(run, plans, move_data, context, stats):
     levels = context["levels"]
     notice_vals = []
     notice_plans = []
-    partner_ids = list(plans)
-    partners = run.env["res.partner"].browse(partner_ids)
-    emails = partners._dunning_recipient_emails()
+    partners = run.env["res.partner"].browse(list(plans))
     line_vals = []
-    for partner_id, plan in plans.items():
-        for notice in plan.notices:
-            level = levels.browse(notice.level.id)
-            email = emails.get(partner_id)
-            channel = channels.choose_channel(level.send_email, level.send_letter, email)
-            vals = _notice_vals(run, notice, channel, email, move_data)
-            line_vals.append([command[2] for command in vals.pop("line_ids")])
-            notice_vals.append(vals)
-            notice_plans.append(notice)
+    for notice, vals in notices_vals(run, plans, move_data, levels):
+        line_vals.append([command[2] for command in vals.pop("line_ids")])
+        notice_vals.append(vals)
+        notice_plans.append(notice)
     Notice = run.env["isp.dunning.notice"].with_context(
         tracking_disable=True, mail_create_nolog=True
     )
@@ -80,6 +73,18 @@ def book(run, plans, move_data, context, stats):
     stats["notices"] += len(notices)
     stats["invoices"] += sum(len(n.escalated_move_ids) for n in notice_plans)
     return notices
+
+
+def notices_vals(run, plans, move_data, levels):
+    """(planned notice, its ``isp.dunning.notice`` values) for every notice
+    of the plans, on the channel its level and the customer's address give."""
+    emails = run.env["res.partner"].browse(list(plans))._dunning_recipient_emails()
+    for partner_id, plan in plans.items():
+        for notice in plan.notices:
+            level = levels.browse(notice.level.id)
+            email = emails.get(partner_id)
+            channel = channels.choose_channel(level.send_email, level.send_letter, email)
+            yield notice, _notice_vals(run, notice, channel, email, move_data)
 
 
 def _notice_vals(run, notice, channel, email, move_data):

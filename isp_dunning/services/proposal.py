@@ -21,7 +21,7 @@ from markupsafe import Markup, escape
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import split_every
 
-from ..domain import channels, review
+from ..domain import review
 from . import batch_reader, booking, promises, run_lock, run_log, run_setup
 
 PROPOSED = "proposed"
@@ -52,19 +52,11 @@ def proposal_name(env, company):
 
 
 def _proposal_vals(run, plans, move_data, context):
-    levels = context["levels"]
-    emails = run.env["res.partner"].browse(list(plans))._dunning_recipient_emails()
     name = proposal_name(run.env, run.company_id)
-    vals_list = []
-    for partner_id, plan in plans.items():
-        for notice in plan.notices:
-            level = levels.browse(notice.level.id)
-            email = emails.get(partner_id)
-            channel = channels.choose_channel(level.send_email, level.send_letter, email)
-            vals = booking._notice_vals(run, notice, channel, email, move_data)
-            vals.update(name=name, state=PROPOSED)
-            vals_list.append(vals)
-    return vals_list
+    return [
+        {**vals, "name": name, "state": PROPOSED}
+        for _notice, vals in booking.notices_vals(run, plans, move_data, context["levels"])
+    ]
 
 
 def propose(run, plans, move_data, context, outcome):
@@ -165,17 +157,10 @@ def refresh(proposals):
         batch, plans, waived, errors = _reviewed_plans(run, group, context)
         if errors:
             raise UserError(run_log.readable(next(iter(errors.values()))))
-        vals_list = {}
-        emails = group.partner_id._dunning_recipient_emails()
-        for pid, plan in plans.items():
-            for notice in plan.notices:
-                level = context["levels"].browse(notice.level.id)
-                channel = channels.choose_channel(
-                    level.send_email, level.send_letter, emails.get(pid)
-                )
-                vals_list[pid, notice.currency] = booking._notice_vals(
-                    run, notice, channel, emails.get(pid), batch.move_data
-                )
+        vals_list = {
+            (notice.partner_id, notice.currency): vals
+            for notice, vals in booking.notices_vals(run, plans, batch.move_data, context["levels"])
+        }
         for notice in group:
             key = (notice.partner_id.id, notice.currency_id.id)
             vals = vals_list.get(key)
