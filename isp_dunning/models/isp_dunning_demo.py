@@ -13,11 +13,9 @@ class IspDunningDemo(models.AbstractModel):
     _description = "Dunning Demo Data"
 
     @api.model
-    def _create_demo_invoices(self):
-        company = self.env.ref("base.main_company")
-        env = self.with_company(company).env
-        # Invoices in the customer invoice journal, not in dunning's own.
-        journal = env["account.journal"].search(
+    def _invoice_journal(self, company):
+        """The company's customer invoice journal, not dunning's own."""
+        return self.env["account.journal"].search(
             [
                 ("type", "=", "sale"),
                 ("company_id", "=", company.id),
@@ -25,6 +23,12 @@ class IspDunningDemo(models.AbstractModel):
             ],
             limit=1,
         )
+
+    @api.model
+    def _create_demo_invoices(self):
+        company = self.env.ref("base.main_company")
+        env = self.with_company(company).env
+        journal = self._invoice_journal(company)
         if not journal:
             return  # no chart of accounts yet: nothing can be invoiced
         today = fields.Date.context_today(self)
@@ -215,14 +219,7 @@ class IspDunningDemo(models.AbstractModel):
             level.copy({"company_id": company.id, "name": level.name})
         company.dunning_review_required = True
         env = self.with_company(company).env
-        journal = env["account.journal"].search(
-            [
-                ("type", "=", "sale"),
-                ("company_id", "=", company.id),
-                ("id", "!=", company.dunning_journal_id.id),
-            ],
-            limit=1,
-        )
+        journal = self._invoice_journal(company)
         today = fields.Date.context_today(self)
         customers = [
             ("Bergblick Pension", 89.90, 25),
