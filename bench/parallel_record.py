@@ -1,6 +1,7 @@
 """Record one pass of bench/parallel.sh: RESULT json on stdin, appended to
 results/parallel.jsonl with size and addon hash; prints a summary line."""
 
+import datetime as dt
 import json
 import sys
 
@@ -8,6 +9,7 @@ size, addon, path = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 result = json.loads(sys.stdin.read())
 result["size"] = size
 result["addon_hash"] = addon
+result["measured_at"] = dt.datetime.now().isoformat(timespec="seconds")
 with open(path, "a", encoding="utf-8") as out:
     out.write(json.dumps(result) + "\n")
 helpers = [helper["cpu_s"] for helper in result.get("helpers", [])]

@@ -408,6 +408,7 @@ def write_results(args, results, extrapolated, profiles, notes):
                     else "–"
                 )
             lines.append(f"| {key} | " + " | ".join(cells) + " |")
+    lines += parallel_section()
     if notes:
         lines += ["", "## Notes", ""] + [f"- {note}" for note in notes]
     lines += ["", "## Busiest processes at the end", "", "```", *procs, "```"]
@@ -424,6 +425,58 @@ def write_results(args, results, extrapolated, profiles, notes):
     path.write_text("\n".join(lines) + "\n")
     log(f"wrote {path}")
     print("\n".join(lines))
+
+
+def parallel_section():
+    """One company's pass on 1 and on N workers (bench/parallel.sh), per
+    size the latest pass of each worker count measured with the addon of
+    that size's latest pass."""
+    path = RESULTS_DIR / "parallel.jsonl"
+    if not path.exists():
+        return []
+    passes = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    latest_addon = {}
+    for r in passes:
+        latest_addon[r["size"]] = r["addon_hash"]
+    lines = [
+        "",
+        "## One company's run on 1 and on 2 workers (`bench/parallel.sh`)",
+        "",
+        "The isp pass with fee documents on the same book, once by one Odoo process and once "
+        "by the run and a batch worker process beside it (cron-triggered batch claims, `FOR "
+        "UPDATE SKIP LOCKED`), one right after the other, each on a fresh copy of the book. "
+        "\"Same outcome\": the same notices, dunned invoices and fee documents as on one "
+        "worker.",
+        "",
+        "| open invoices | workers | wall s | Odoo CPU s (all processes) | notices | dunned | "
+        "fee docs | errors | same outcome | speed-up | load before→after | isp addon | measured |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|---|---|",
+    ]
+    for size in sorted(latest_addon):
+        by_workers = {}
+        for r in passes:
+            if r["size"] == size and r["addon_hash"] == latest_addon[size]:
+                by_workers[r["workers"]] = r
+        single = by_workers.get(1)
+        for workers, r in sorted(by_workers.items()):
+            cpu = r.get("cpu_s", 0) + sum(h.get("cpu_s", 0) for h in r.get("helpers", []))
+            speed_up = f"{single['wall'] / r['wall']:.2f}×" if single and workers != 1 else "–"
+            outcome = ("notices", "dunned", "fee_documents")
+            same = (
+                "–"
+                if not single or workers == 1
+                else "yes"
+                if all(r.get(key) == single.get(key) for key in outcome)
+                else "NO"
+            )
+            lines.append(
+                f"| {fmt(size)} | {workers} | {fmt(r['wall'])} | {fmt(cpu)} | "
+                f"{fmt(r['notices'])} | {fmt(r['dunned'])} | {fmt(r.get('fee_documents'))} | "
+                f"{fmt(r.get('errors'))} | {same} | {speed_up} | "
+                f"{r['loadavg_before'][0]:.1f}→{r['loadavg_after'][0]:.1f} | "
+                f"{r['addon_hash']} | {r.get('measured_at', '–')} |"
+            )
+    return lines
 
 
 def merge_previous(args, results):
