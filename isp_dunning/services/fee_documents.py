@@ -153,7 +153,8 @@ def book_documents(env, vals_list, shortcuts=True):
     by_index = {}
     inserted = []
     if fast and fee_documents_sql.batch_covered(env):
-        inserted = [i for i in fast if fee_documents_sql.covers(env, vals_list[i])]
+        covered = fee_documents_sql.covered(env, [vals_list[i] for i in fast])
+        inserted = [i for i, ok in zip(fast, covered, strict=True) if ok]
     if inserted:
         moves = fee_documents_sql.insert(env, [vals_list[i] for i in inserted])
         if moves is None:

@@ -114,56 +114,93 @@ def models_known(env):
 
 
 def covers(env, vals):
-    """Whether ``insert`` books this document (``fee_documents.shortcuts_cover``
-    has accepted it already) exactly as Odoo's create + action_post would."""
-    if set(vals) - DOCUMENT_KEYS or vals.get("move_type") != "out_invoice":
-        return False
-    if vals.get("invoice_payment_term_id") or not vals.get("partner_id"):
-        return False
-    if not vals.get("date") or vals.get("invoice_date") != vals["date"]:
-        return False
-    if not vals.get("invoice_date_due"):
-        return False
-    for command, _id, line in vals["invoice_line_ids"]:
-        if command != 0 or set(line) - LINE_KEYS or not line.get("account_id"):
-            return False
-        if line.get("tax_ids", [(5, 0, 0)]) not in ([(5, 0, 0)], [(5,)], [(5, 0)], []):
-            return False
-        if float(line.get("price_unit") or 0.0) < 0 or float(line.get("quantity") or 0.0) <= 0:
-            return False
-    company = env["res.company"].browse(vals["company_id"])
-    total = sum(
-        float(line.get("quantity") or 1.0) * float(line.get("price_unit") or 0.0)
-        for _c, _i, line in vals["invoice_line_ids"]
+    """Whether ``insert`` books this document exactly as Odoo's create +
+    action_post would (``covered`` for one document)."""
+    return covered(env, [vals])[0]
+
+
+def covered(env, vals_list):
+    """For each document of ``vals_list``: whether ``insert`` books it
+    exactly as Odoo's create + action_post would. What is the same for many
+    documents (company, journal, date) is checked once."""
+    partners = _prefetched(env["res.partner"], [vals.get("partner_id") for vals in vals_list])
+    accounts = _prefetched(
+        env["account.account"],
+        [
+            line.get("account_id")
+            for vals in vals_list
+            for _c, _i, line in vals.get("invoice_line_ids") or ()
+        ],
     )
-    if company.currency_id.compare_amounts(total, 0.0) <= 0:
-        # Odoo treats an invoice of nothing as paid at once.
-        return False
-    journal = env["account.journal"].browse(vals["journal_id"])
-    partner = env["res.partner"].browse(vals["partner_id"])
-    accounts = env["account.account"].browse(
-        [line["account_id"] for _c, _i, line in vals["invoice_line_ids"]]
-    )
-    date = fields.Date.to_date(vals["date"])
-    return (
-        vals.get("currency_id") == company.currency_id.id
-        # what Odoo would refuse to create or post
-        and (not partner.company_id or partner.company_id == company)
-        and all(company in account.company_ids and not account.deprecated for account in accounts)
-        and journal.type == "sale"
-        and journal.active
-        and journal.company_id == company
-        # no hash of posted entries, no number of another form
-        and not journal.restrict_mode_hash_table
-        and not journal.sequence_override_regex
-        # the payment reference is the number
-        and (journal.invoice_reference_model, journal.invoice_reference_type) == ("odoo", "invoice")
-        and not company.account_storno
-        and not getattr(company, "restrictive_audit_trail", False)
-        # posted now (not scheduled) on the given date (no lock date moves it)
-        and date <= fields.Date.context_today(env["account.move"])
-        and not company._get_violated_lock_dates(date, False, journal)
-    )
+    settings = {}
+
+    def setting_covered(company_id, journal_id, date):
+        key = (company_id, journal_id, date)
+        if key not in settings:
+            company = env["res.company"].browse(company_id)
+            journal = env["account.journal"].browse(journal_id)
+            date = fields.Date.to_date(date)
+            settings[key] = (
+                journal.type == "sale"
+                and journal.active
+                and journal.company_id == company
+                # no hash of posted entries, no number of another form
+                and not journal.restrict_mode_hash_table
+                and not journal.sequence_override_regex
+                # the payment reference is the number
+                and (journal.invoice_reference_model, journal.invoice_reference_type)
+                == ("odoo", "invoice")
+                and not company.account_storno
+                and not getattr(company, "restrictive_audit_trail", False)
+                # posted now (not scheduled) on the given date (no lock date
+                # moves it)
+                and date <= fields.Date.context_today(env["account.move"])
+                and not company._get_violated_lock_dates(date, False, journal)
+            )
+        return settings[key]
+
+    def document_covered(vals):
+        if set(vals) - DOCUMENT_KEYS or vals.get("move_type") != "out_invoice":
+            return False
+        if vals.get("invoice_payment_term_id") or not vals.get("partner_id"):
+            return False
+        if not vals.get("date") or vals.get("invoice_date") != vals["date"]:
+            return False
+        if not vals.get("invoice_date_due") or not vals.get("invoice_line_ids"):
+            return False
+        for command, _id, line in vals["invoice_line_ids"]:
+            if command != 0 or set(line) - LINE_KEYS or not line.get("account_id"):
+                return False
+            if line.get("tax_ids", [(5, 0, 0)]) not in ([(5, 0, 0)], [(5,)], [(5, 0)], []):
+                return False
+            if float(line.get("price_unit") or 0.0) < 0 or float(line.get("quantity") or 0.0) <= 0:
+                return False
+        company = env["res.company"].browse(vals["company_id"])
+        if vals.get("currency_id") != company.currency_id.id:
+            return False
+        total = sum(
+            float(line.get("quantity") or 1.0) * float(line.get("price_unit") or 0.0)
+            for _c, _i, line in vals["invoice_line_ids"]
+        )
+        if company.currency_id.compare_amounts(total, 0.0) <= 0:
+            # Odoo treats an invoice of nothing as paid at once.
+            return False
+        # What Odoo would refuse to create or post.
+        partner = partners[vals["partner_id"]]
+        if partner.company_id and partner.company_id != company:
+            return False
+        for _c, _i, line in vals["invoice_line_ids"]:
+            account = accounts[line["account_id"]]
+            if company not in account.company_ids or account.deprecated:
+                return False
+        return setting_covered(vals["company_id"], vals["journal_id"], vals["date"])
+
+    return [document_covered(vals) for vals in vals_list]
+
+
+def _prefetched(model, ids):
+    """{id: record} of ``ids``, the records read together."""
+    return {record.id: record for record in model.browse(sorted({i for i in ids if i}))}
 
 
 def batch_covered(env):
@@ -186,7 +223,7 @@ def insert(env, vals_list):
     uid = env.uid
     log = {"create_uid": uid, "create_date": now, "write_uid": uid, "write_date": now}
     defaults = Move.default_get(["invoice_incoterm_id"])
-    partners = _PartnerValues(env)
+    partners = _PartnerValues(env, vals_list)
     numbers = _number(env, vals_list)
 
     move_rows = []
@@ -376,25 +413,31 @@ def _insert_rows(env, model, rows):
 
 class _PartnerValues:
     """What Odoo's compute methods give a fee document of a customer, read
-    once per customer and company."""
+    once per customer and company, for the customers of a batch together."""
 
-    def __init__(self, env):
+    def __init__(self, env, vals_list):
         self.env = env
+        self.partners = {
+            company_id: _prefetched(
+                env["res.partner"].with_company(company_id),
+                [vals["partner_id"] for vals in vals_list if vals["company_id"] == company_id],
+            )
+            for company_id in {vals["company_id"] for vals in vals_list}
+        }
         self.cache = {}
         self.banks = {}
+        self.auto_positions = {}
 
     def of(self, partner_id, company):
         key = (partner_id, company.id)
         if key not in self.cache:
             env = self.env
-            partner = env["res.partner"].browse(partner_id).with_company(company)
+            partner = self.partners[company.id][partner_id]
             commercial = partner.commercial_partner_id
             shipping = partner.address_get(["delivery"])["delivery"]
-            position = (
-                env["account.fiscal.position"]
-                .with_company(company)
-                ._get_fiscal_position(partner, delivery=env["res.partner"].browse(shipping))
-            )
+            # (the customer itself mostly: read with the batch's customers)
+            delivery = partner if shipping == partner.id else partner.browse(shipping)
+            position = self._fiscal_position(partner, delivery, company)
             receivable = (
                 commercial.property_account_receivable_id
                 or company.partner_id.with_company(company).property_account_receivable_id
@@ -411,6 +454,27 @@ class _PartnerValues:
                 "payment_method_line": partner.property_inbound_payment_method_line_id.id or None,
             }
         return self.cache[key]
+
+    def _fiscal_position(self, partner, delivery, company):
+        """account.fiscal.position._get_fiscal_position, without its search
+        of the positions to apply automatically where the company has none."""
+        Position = self.env["account.fiscal.position"].with_company(company)
+        if company.vat and partner.vat:
+            return Position._get_fiscal_position(partner, delivery=delivery)
+        manual = (delivery or partner).property_account_position_id or (
+            partner.property_account_position_id
+        )
+        if manual or not partner.country_id:
+            return manual
+        if company.id not in self.auto_positions:
+            self.auto_positions[company.id] = bool(
+                Position.search_count(
+                    Position._check_company_domain(company) + [("auto_apply", "=", True)], limit=1
+                )
+            )
+        if not self.auto_positions[company.id]:
+            return Position.browse()
+        return Position._get_fiscal_position(partner, delivery=delivery)
 
     def company_bank(self, company):
         if company.id not in self.banks:
