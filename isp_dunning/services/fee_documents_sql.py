@@ -352,7 +352,8 @@ def insert(env, vals_list):
 
     try:
         with env.cr.savepoint(flush=False):
-            move_ids = _insert_rows(env, Move, move_rows)
+            # A number taken meanwhile is no error: the ORM books the batch.
+            move_ids = _insert_rows(env, Move, move_rows, log_exceptions=False)
     except pgerrors.UniqueViolation:
         return None
     line_rows = [
@@ -376,7 +377,7 @@ def insert(env, vals_list):
     return moves
 
 
-def _insert_rows(env, model, rows):
+def _insert_rows(env, model, rows, log_exceptions=True):
     """One INSERT of ``rows`` ((values, currency) pairs), each value
     converted as the ORM converts it; returns the ids in order."""
     columns = sorted({name for values, _currency in rows for name in values})
@@ -406,7 +407,8 @@ def _insert_rows(env, model, rows):
             SQL.identifier(model._table),
             SQL(", ").join(map(SQL.identifier, columns)),
             SQL(", ").join(sql_rows),
-        )
+        ),
+        log_exceptions=log_exceptions,
     )
     return [row[0] for row in env.cr.fetchall()]
 
