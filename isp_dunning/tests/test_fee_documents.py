@@ -270,6 +270,26 @@ class TestFeeDocumentShortcuts(DunningCommon):
             receivable_other,
         )
 
+    def test_fiscal_position_applied_by_country(self):
+        country = self.env.ref("base.at")
+        position = self.env["account.fiscal.position"].create(
+            {
+                "name": "Austria",
+                "company_id": self.company.id,
+                "auto_apply": True,
+                "country_id": country.id,
+            }
+        )
+        customer = self.env["res.partner"].create({"name": "Kunde Wien", "country_id": country.id})
+        fast, _plain = self.assertShortcutEqualsOdoo(self._vals(customer))
+        self.assertEqual(fast.fiscal_position_id, position)
+        # A customer of another country gets none.
+        other = self.env["res.partner"].create(
+            {"name": "Kunde Bern", "country_id": self.env.ref("base.ch").id}
+        )
+        fast, _plain = self.assertShortcutEqualsOdoo(self._vals(other))
+        self.assertFalse(fast.fiscal_position_id)
+
     def test_contact_of_a_company_with_salesperson_address_and_product(self):
         admin = self.env.ref("base.user_admin")
         customer = self.env["res.partner"].create(
@@ -429,3 +449,31 @@ class TestFeeDocumentShortcuts(DunningCommon):
         self.assertTrue(receivable.reconciled)
         self.assertTrue(receivable.matching_number)
         self.assertEqual(move.amount_residual, 0.0)
+
+    def test_a_number_taken_meanwhile_leaves_the_batch_to_odoo(self):
+        first = fee_documents.book_documents(self.env, [self._vals(self.consumer)])
+        original = fee_documents_sql._number
+
+        def taken(env, vals_list):
+            # as if another transaction had posted the number in between
+            numbers = original(env, vals_list)
+            return [(first.name, *numbers[0][1:]), *numbers[1:]]
+
+        posts = []
+        original_post = fee_documents.post_batch
+        with (
+            patch.object(fee_documents_sql, "_number", taken),
+            patch.object(
+                fee_documents, "post_batch", lambda m: posts.append(m) or original_post(m)
+            ),
+        ):
+            moves = fee_documents.book_documents(
+                self.env, [self._vals(self.business), self._vals(self.consumer)]
+            )
+        self.assertEqual(len(posts), 1, "booked by the ORM shortcuts")
+        self.assertEqual(set(moves.mapped("state")), {"posted"})
+        self.assertEqual(
+            moves.mapped("sequence_number"),
+            [first.sequence_number + 1, first.sequence_number + 2],
+        )
+        self.assertEqual(moves.partner_id, self.business | self.consumer)
