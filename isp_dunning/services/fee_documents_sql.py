@@ -51,7 +51,7 @@ from psycopg2 import errors as pgerrors
 from odoo import fields
 from odoo.tools import SQL, float_repr
 
-# Every stored column of account.move: the values ``_move_row`` gives and
+# Every stored column of account.move: the values ``insert`` gives and
 # those it knows to be NULL or a default for a fee document.
 MOVE_COLUMNS = frozenset(
     """
@@ -98,6 +98,8 @@ DOCUMENT_KEYS = frozenset(
     invoice_line_ids
     """.split()
 )
+# Accounts whose lines Odoo keeps a residual of.
+OPEN_ITEM_TYPES = ("asset_receivable", "liability_payable", "asset_cash", "liability_credit_card")
 LINE_KEYS = frozenset(("name", "quantity", "price_unit", "tax_ids", "product_id", "account_id"))
 
 
@@ -128,6 +130,14 @@ def covered(env, vals_list):
         env["account.account"],
         [
             line.get("account_id")
+            for vals in vals_list
+            for _c, _i, line in vals.get("invoice_line_ids") or ()
+        ],
+    )
+    products = _prefetched(
+        env["product.product"],
+        [
+            line.get("product_id")
             for vals in vals_list
             for _c, _i, line in vals.get("invoice_line_ids") or ()
         ],
@@ -192,6 +202,12 @@ def covered(env, vals_list):
         for _c, _i, line in vals["invoice_line_ids"]:
             account = accounts[line["account_id"]]
             if company not in account.company_ids or account.deprecated:
+                return False
+            # an income account: the line has no residual to reconcile
+            if account.reconcile or account.account_type in OPEN_ITEM_TYPES:
+                return False
+            product = products.get(line.get("product_id"))
+            if product and product.company_id and product.company_id != company:
                 return False
         return setting_covered(vals["company_id"], vals["journal_id"], vals["date"])
 
