@@ -34,10 +34,13 @@ given):
   ``not_paid`` of an unpaid invoice;
 * every other stored column is known to the insert (``MOVE_COLUMNS``,
   ``LINE_COLUMNS``): Odoo's default or NULL; a module adding a stored
-  field to either model makes ``covers`` refuse.
+  field to either model makes ``batch_covered`` refuse.
 
-``covers`` accepts only what this describes; ``fee_documents.book_documents``
-books the rest by the ORM. After the INSERTs the ORM cache is invalidated;
+``batch_covered`` and ``covered`` accept only what this describes (and
+refuse a hashed journal, lock dates, storno, an analytic distribution model,
+invoice terms); ``fee_documents.book_documents`` books the rest by the ORM.
+After the INSERTs the ORM cache is invalidated and what depends on the new
+rows elsewhere is marked for recomputation, as after the ORM's INSERT;
 the followers, customer ranks and the balance check are those of
 ``fee_documents.post_batch``. ``TestFeeDocumentShortcuts`` compares every
 column with what Odoo books for the same values.
