@@ -2,7 +2,17 @@
 customer invoice, and every shortcut around Odoo's invoice machinery that
 keeps booking them fast, in this module only.
 
-The shortcuts (``book_documents``):
+``book_documents`` books a batch by the first of three ways that covers
+each document:
+
+1. ``fee_documents_sql``: the rows Odoo's create + action_post would give,
+   inserted by one INSERT per table (that module lists its shortcuts and
+   ``fee_documents_sql.covers`` what it accepts); then ``after_insert``:
+   followers, balance check and customer ranks as ``post_batch`` does them;
+2. the ORM shortcuts below;
+3. Odoo's plain ``create`` + ``action_post``.
+
+The ORM shortcuts:
 
 * the documents are created with their complete journal items
   (``_with_journal_items``), so Odoo's invoice line sync is skipped; where
@@ -29,6 +39,7 @@ from odoo.fields import Command
 
 from ..domain import accounts as charge_accounts
 from ..domain import planning
+from . import fee_documents_sql
 
 
 def create_fee_moves(run, notices, notice_plans):
@@ -131,14 +142,28 @@ def shortcuts_cover(env, vals):
 
 
 def book_documents(env, vals_list, shortcuts=True):
-    """Create and post customer invoices of ``invoice_line_ids`` vals: with
-    the shortcuts where they cover the configuration, else by Odoo's plain
+    """Create and post customer invoices of ``invoice_line_ids`` vals: by
+    the INSERTs of ``fee_documents_sql`` where they cover the document, else
+    with the ORM shortcuts where those cover it, else by Odoo's plain
     ``create`` + ``action_post``. Returns the posted moves in the given
     order."""
     Move = env["account.move"].with_context(tracking_disable=True, mail_create_nolog=True)
     fast = [i for i, vals in enumerate(vals_list) if shortcuts and shortcuts_cover(env, vals)]
     plain = [i for i in range(len(vals_list)) if i not in set(fast)]
     by_index = {}
+    inserted = []
+    if fast and fee_documents_sql.batch_covered(env):
+        covered = fee_documents_sql.covered(env, [vals_list[i] for i in fast])
+        inserted = [i for i, ok in zip(fast, covered, strict=True) if ok]
+    if inserted:
+        moves = fee_documents_sql.insert(env, [vals_list[i] for i in inserted])
+        if moves is None:
+            # A number was taken meanwhile: the ORM books them.
+            inserted = []
+        else:
+            after_insert(moves)
+            by_index.update(zip(inserted, moves, strict=True))
+    fast = [i for i in fast if i not in set(inserted)]
     if fast:
         # Without any analytic distribution model Odoo's search for one per
         # line finds nothing: say so instead of searching per line.
@@ -240,6 +265,25 @@ def post_batch(moves):
         dunning_sequence_formats={},
         dunning_customer_ranks=ranks,
     ).action_post()
+    _check_balance(moves)
+    _raise_ranks(moves, ranks)
+
+
+def after_insert(moves):
+    """What posting does besides the rows, for documents inserted posted
+    (``fee_documents_sql``): the customers follow them, the balance is
+    checked and the customer ranks are raised, as ``post_batch`` does."""
+    _subscribe_customers(moves)
+    _check_balance(moves)
+    ranks = defaultdict(int)
+    for move in moves:
+        # action_post raises the rank of the customer and its company once
+        for partner in move.partner_id | move.partner_id.commercial_partner_id:
+            ranks[partner.id] += 1
+    _raise_ranks(moves, ranks)
+
+
+def _check_balance(moves):
     unbalanced = moves._get_unbalanced_moves({"records": moves})
     if unbalanced:
         raise UserError(
@@ -248,6 +292,9 @@ def post_batch(moves):
                 ", ".join(moves.browse(row[0]).name for row in unbalanced),
             )
         )
+
+
+def _raise_ranks(moves, ranks):
     by_count = defaultdict(list)
     for partner_id, count in ranks.items():
         by_count[count].append(partner_id)

@@ -8,7 +8,7 @@ from unittest.mock import patch
 from odoo.fields import Command
 from odoo.tests import tagged
 
-from ..services import fee_documents
+from ..services import fee_documents, fee_documents_sql
 from .common import DunningCommon
 
 MOVE_FIELDS = (
@@ -78,6 +78,40 @@ def snapshot(move):
     return head, lines
 
 
+# Columns that differ between two documents booked the same way: their own
+# ids and the number (checked on its own).
+OWN_MOVE_COLUMNS = {"id", "name", "sequence_number", "payment_reference"}
+OWN_LINE_COLUMNS = {"id", "move_id", "move_name"}
+
+
+def rows(env, move):
+    """Every column of the move's row and of its journal items' rows."""
+    env.flush_all()
+    env.cr.execute("SELECT * FROM account_move WHERE id = %s", [move.id])
+    columns = [column.name for column in env.cr.description]
+    head = dict(zip(columns, env.cr.fetchone(), strict=True))
+    env.cr.execute("SELECT * FROM account_move_line WHERE move_id = %s ORDER BY id", [move.id])
+    columns = [column.name for column in env.cr.description]
+    lines = [dict(zip(columns, row, strict=True)) for row in env.cr.fetchall()]
+    return head, lines
+
+
+def comparable(head, lines):
+    """The rows without what is the document's own: ids and number (the
+    receivable line is named after the number)."""
+    number = head["name"]
+    head = {k: v for k, v in head.items() if k not in OWN_MOVE_COLUMNS}
+    lines = [
+        {
+            k: (v.replace(number, "<number>") if k == "name" and isinstance(v, str) else v)
+            for k, v in line.items()
+            if k not in OWN_LINE_COLUMNS
+        }
+        for line in lines
+    ]
+    return head, sorted(lines, key=lambda line: (line["sequence"], line["name"] or ""))
+
+
 @tagged("post_install", "-at_install")
 class TestFeeDocumentShortcuts(DunningCommon):
     @classmethod
@@ -130,19 +164,39 @@ class TestFeeDocumentShortcuts(DunningCommon):
         vals.update(extra)
         return vals
 
-    def assertShortcutEqualsOdoo(self, vals, env=None):
+    def assertShortcutEqualsOdoo(self, vals, env=None, path="sql"):
+        """The document booked by the shortcuts (the INSERTs, or the ORM
+        shortcuts for ``path="orm"``) equals the one Odoo books, column for
+        column."""
         env = env or self.env
-        calls = []
-        original = fee_documents.post_batch
+        inserts, posts = [], []
+        original_insert, original_post = fee_documents_sql.insert, fee_documents.post_batch
 
-        def spy(moves):
-            calls.append(len(moves))
-            return original(moves)
+        def spy_insert(env, vals_list):
+            inserts.append(len(vals_list))
+            return original_insert(env, vals_list)
 
-        with patch.object(fee_documents, "post_batch", spy):
+        def spy_post(moves):
+            posts.append(len(moves))
+            return original_post(moves)
+
+        partner = env["res.partner"].browse(vals["partner_id"])
+        customers = partner | partner.commercial_partner_id
+        ranks = {customer: customer.customer_rank for customer in customers}
+        with (
+            patch.object(fee_documents_sql, "insert", spy_insert),
+            patch.object(fee_documents, "post_batch", spy_post),
+        ):
             fast = fee_documents.book_documents(env, [vals])
-        self.assertEqual(calls, [1], "the shortcuts booked it")
+        if path == "sql":
+            self.assertEqual((inserts, posts), ([1], []), "inserted below the ORM")
+        else:
+            self.assertEqual((inserts, posts), ([], [1]), "booked by the ORM shortcuts")
+        for customer in customers:
+            self.assertEqual(customer.customer_rank, ranks[customer] + 1, customer.name)
         plain = fee_documents.book_documents(env, [vals], shortcuts=False)
+        for customer in customers:
+            self.assertEqual(customer.customer_rank, ranks[customer] + 2, customer.name)
         self.assertEqual(fast.state, "posted")
         self.assertNotEqual(fast.name, plain.name)
         fast_head, fast_lines = snapshot(fast)
@@ -150,6 +204,25 @@ class TestFeeDocumentShortcuts(DunningCommon):
         self.assertEqual(fast_head, plain_head)
         self.assertEqual(fast_lines, plain_lines)
         self.assertEqual(len(fast_lines), 4, "three charges and the receivable")
+
+        # Every column of every row, but the ids and the number.
+        fast_rows, plain_rows = rows(env, fast), rows(env, plain)
+        fast_head, fast_lines = comparable(*fast_rows)
+        plain_head, plain_lines = comparable(*plain_rows)
+        self.assertEqual(fast_head, plain_head)
+        self.assertEqual(len(fast_lines), len(plain_lines))
+        for fast_line, plain_line in zip(fast_lines, plain_lines, strict=True):
+            self.assertEqual(fast_line, plain_line)
+        # The numbers: consecutive in the journal's sequence, the payment
+        # reference is the number, as Odoo sets it.
+        self.assertEqual(fast.sequence_prefix, plain.sequence_prefix)
+        self.assertEqual(plain.sequence_number, fast.sequence_number + 1)
+        for move, (head, lines) in ((fast, fast_rows), (plain, plain_rows)):
+            self.assertEqual(head["payment_reference"], move.name)
+            self.assertEqual({line["move_name"] for line in lines}, {move.name})
+            self.assertTrue(head["name"].endswith(str(head["sequence_number"]).zfill(5)))
+        self.assertEqual(fast.message_partner_ids, plain.message_partner_ids, "the same followers")
+        self.assertIn(partner, fast.message_partner_ids)
         return fast, plain
 
     def test_company_currency(self):
@@ -172,6 +245,8 @@ class TestFeeDocumentShortcuts(DunningCommon):
 
     def test_fiscal_position_of_the_customer(self):
         income_other = self.company_data["default_account_revenue"].copy({"code": "899999"})
+        receivable = self.business.with_company(self.company).property_account_receivable_id
+        receivable_other = receivable.copy({"code": "121099"})
         position = self.env["account.fiscal.position"].create(
             {
                 "name": "EU B2B",
@@ -179,13 +254,66 @@ class TestFeeDocumentShortcuts(DunningCommon):
                 "account_ids": [
                     Command.create(
                         {"account_src_id": self.account.id, "account_dest_id": income_other.id}
-                    )
+                    ),
+                    Command.create(
+                        {"account_src_id": receivable.id, "account_dest_id": receivable_other.id}
+                    ),
                 ],
             }
         )
         self.business.property_account_position_id = position
         fast, _plain = self.assertShortcutEqualsOdoo(self._vals(self.business))
         self.assertEqual(fast.fiscal_position_id, position)
+        # The receivable goes through the position, the given income accounts do not.
+        self.assertEqual(
+            fast.line_ids.filtered(lambda line: line.display_type == "payment_term").account_id,
+            receivable_other,
+        )
+
+    def test_fiscal_position_applied_by_country(self):
+        country = self.env.ref("base.at")
+        position = self.env["account.fiscal.position"].create(
+            {
+                "name": "Austria",
+                "company_id": self.company.id,
+                "auto_apply": True,
+                "country_id": country.id,
+            }
+        )
+        customer = self.env["res.partner"].create({"name": "Kunde Wien", "country_id": country.id})
+        fast, _plain = self.assertShortcutEqualsOdoo(self._vals(customer))
+        self.assertEqual(fast.fiscal_position_id, position)
+        # A customer of another country gets none.
+        other = self.env["res.partner"].create(
+            {"name": "Kunde Bern", "country_id": self.env.ref("base.ch").id}
+        )
+        fast, _plain = self.assertShortcutEqualsOdoo(self._vals(other))
+        self.assertFalse(fast.fiscal_position_id)
+
+    def test_contact_of_a_company_with_salesperson_address_and_product(self):
+        admin = self.env.ref("base.user_admin")
+        customer = self.env["res.partner"].create(
+            {"name": "Netzkunde GmbH", "is_company": True, "user_id": admin.id, "lang": "en_US"}
+        )
+        contact = self.env["res.partner"].create(
+            {"name": "Erika Muster", "parent_id": customer.id, "type": "contact"}
+        )
+        self.env["res.partner"].create(
+            {"name": "Lager", "parent_id": customer.id, "type": "delivery"}
+        )
+        product = self.env["product.product"].create(
+            {"name": "Mahnkosten", "type": "service", "taxes_id": [Command.clear()]}
+        )
+        vals = self._vals(contact)
+        for _command, _id, line in vals["invoice_line_ids"]:
+            line["product_id"] = product.id
+        fast, _plain = self.assertShortcutEqualsOdoo(vals)
+        self.assertEqual(fast.commercial_partner_id, customer)
+        self.assertEqual(fast.invoice_user_id, admin)
+        self.assertEqual(fast.invoice_partner_display_name, "Netzkunde GmbH, Erika Muster")
+        self.assertEqual(fast.invoice_line_ids.product_id, product)
+        self.assertEqual(fast.invoice_line_ids.product_uom_id, product.uom_id)
+        self.assertEqual(set(fast.line_ids.partner_id), {customer})
 
     def test_analytic_distribution_model(self):
         plan = self.env["account.analytic.plan"].create({"name": "Dunning"})
@@ -199,7 +327,8 @@ class TestFeeDocumentShortcuts(DunningCommon):
                 "company_id": self.company.id,
             }
         )
-        fast, _plain = self.assertShortcutEqualsOdoo(self._vals(self.consumer))
+        # Odoo's distribution models are applied by the ORM shortcuts.
+        fast, _plain = self.assertShortcutEqualsOdoo(self._vals(self.consumer), path="orm")
         income = fast.line_ids.filtered(lambda line: line.display_type == "product")
         self.assertEqual(income.mapped("analytic_distribution"), [{str(analytic.id): 100}] * 3)
 
@@ -221,7 +350,10 @@ class TestFeeDocumentShortcuts(DunningCommon):
         chf = self.setup_other_currency("CHF", rounding=0.01)
         vals = self._vals(self.consumer, currency=chf)
         self.assertFalse(fee_documents.shortcuts_cover(self.env, vals))
-        with patch.object(fee_documents, "post_batch", side_effect=AssertionError("shortcut")):
+        with (
+            patch.object(fee_documents, "post_batch", side_effect=AssertionError("shortcut")),
+            patch.object(fee_documents_sql, "insert", side_effect=AssertionError("insert")),
+        ):
             move = fee_documents.book_documents(self.env, [vals])
         self.assertEqual(move.state, "posted")
         self.assertEqual(move.currency_id, chf)
@@ -240,7 +372,10 @@ class TestFeeDocumentShortcuts(DunningCommon):
         )
         vals = self._vals(self.consumer, invoice_cash_rounding_id=rounding.id)
         self.assertFalse(fee_documents.shortcuts_cover(self.env, vals))
-        with patch.object(fee_documents, "post_batch", side_effect=AssertionError("shortcut")):
+        with (
+            patch.object(fee_documents, "post_batch", side_effect=AssertionError("shortcut")),
+            patch.object(fee_documents_sql, "insert", side_effect=AssertionError("insert")),
+        ):
             move = fee_documents.book_documents(self.env, [vals])
         self.assertEqual(move.state, "posted")
         self.assertEqual(move.amount_total, 45.85, "rounded to 0.05 by Odoo")
@@ -259,3 +394,86 @@ class TestFeeDocumentShortcuts(DunningCommon):
             [self.company.currency_id, chf, self.company.currency_id],
         )
         self.assertEqual(set(moves.mapped("state")), {"posted"})
+
+    def test_mixed_batch_numbers_in_posting_order(self):
+        vals_list = [
+            self._vals(self.consumer, ref="MA/2025/00002"),
+            self._vals(self.business, ref="MA/2025/00001"),
+            self._vals(self.consumer, ref="MA/2025/00003"),
+        ]
+        moves = fee_documents.book_documents(self.env, vals_list)
+        self.assertEqual(moves.mapped("ref"), ["MA/2025/00002", "MA/2025/00001", "MA/2025/00003"])
+        # Numbered as posting numbers a batch: by date, reference, creation.
+        self.assertEqual(moves.mapped("name"), ["MK/2025/00002", "MK/2025/00001", "MK/2025/00003"])
+        # Odoo continues the sequence after them.
+        plain = fee_documents.book_documents(self.env, [self._vals(self.consumer)], shortcuts=False)
+        self.assertEqual(plain.name, "MK/2025/00004")
+        self.assertFalse(any(moves.mapped("made_sequence_gap")))
+
+    def test_a_stored_field_unknown_to_the_insert_refuses_it(self):
+        vals = self._vals(self.consumer)
+        self.assertTrue(fee_documents_sql.batch_covered(self.env))
+        self.assertTrue(fee_documents_sql.covers(self.env, vals))
+        for name in ("MOVE_COLUMNS", "LINE_COLUMNS"):
+            known = getattr(fee_documents_sql, name) - {"discount_date", "checked"}
+            with patch.object(fee_documents_sql, name, known):
+                self.assertFalse(fee_documents_sql.batch_covered(self.env), name)
+                with patch.object(
+                    fee_documents_sql, "insert", side_effect=AssertionError("insert")
+                ):
+                    move = fee_documents.book_documents(self.env, [vals])
+                self.assertEqual(move.state, "posted", "booked by the ORM")
+
+    def test_a_hashed_journal_or_locked_date_refuses_the_insert(self):
+        vals = self._vals(self.consumer)
+        self.journal.restrict_mode_hash_table = True
+        self.assertFalse(fee_documents_sql.covers(self.env, vals))
+        self.journal.restrict_mode_hash_table = False
+        self.assertTrue(fee_documents_sql.covers(self.env, vals))
+        self.company.sudo().fiscalyear_lock_date = date(2025, 3, 31)
+        self.assertFalse(fee_documents_sql.covers(self.env, vals))
+
+    def test_inserted_documents_read_back_and_are_paid(self):
+        move = fee_documents.book_documents(self.env, [self._vals(self.consumer)])
+        self.assertEqual(move.amount_total, 45.87)
+        self.assertEqual(move.amount_residual, 45.87)
+        self.assertEqual(move.payment_state, "not_paid")
+        self.assertEqual(len(move.invoice_line_ids), 3)
+        self.assertEqual(len(move.line_ids), 4)
+        receivable = move.line_ids.filtered(lambda line: line.display_type == "payment_term")
+        self.assertEqual(receivable.account_id.account_type, "asset_receivable")
+        self.assertEqual(receivable.amount_residual, 45.87)
+        self.assertIn(move, self.open_receivables(self.consumer).move_id)
+        self.pay(move, 45.87, date(2025, 3, 10))
+        self.assertEqual(move.payment_state, "paid")
+        self.assertTrue(receivable.reconciled)
+        self.assertTrue(receivable.matching_number)
+        self.assertEqual(move.amount_residual, 0.0)
+
+    def test_a_number_taken_meanwhile_leaves_the_batch_to_odoo(self):
+        first = fee_documents.book_documents(self.env, [self._vals(self.consumer)])
+        original = fee_documents_sql._number
+
+        def taken(env, vals_list):
+            # as if another transaction had posted the number in between
+            numbers = original(env, vals_list)
+            return [(first.name, *numbers[0][1:]), *numbers[1:]]
+
+        posts = []
+        original_post = fee_documents.post_batch
+        with (
+            patch.object(fee_documents_sql, "_number", taken),
+            patch.object(
+                fee_documents, "post_batch", lambda m: posts.append(m) or original_post(m)
+            ),
+        ):
+            moves = fee_documents.book_documents(
+                self.env, [self._vals(self.business), self._vals(self.consumer)]
+            )
+        self.assertEqual(len(posts), 1, "booked by the ORM shortcuts")
+        self.assertEqual(set(moves.mapped("state")), {"posted"})
+        self.assertEqual(
+            moves.mapped("sequence_number"),
+            [first.sequence_number + 1, first.sequence_number + 2],
+        )
+        self.assertEqual(moves.partner_id, self.business | self.consumer)
