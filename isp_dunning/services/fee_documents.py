@@ -158,7 +158,7 @@ def book_documents(env, vals_list, shortcuts=True):
     if inserted:
         moves = fee_documents_sql.insert(env, [vals_list[i] for i in inserted])
         if moves is None:
-            # A number was taken meanwhile: the ORM books them.
+            # The INSERT failed (not on a number taken): the ORM books them.
             inserted = []
         else:
             after_insert(moves)

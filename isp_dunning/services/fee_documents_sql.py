@@ -16,8 +16,11 @@ given):
   the documents are numbered in the order posting numbers them (date,
   reference, creation), continuing the transaction's sequence cache, which
   is left at the last number as ``_locked_increment`` leaves it; the
-  journal's unique index on the number is the lock (a number taken
-  meanwhile makes ``insert`` give up, and the ORM books the batch);
+  journal's unique index on the number is the lock: numbers another
+  transaction posted meanwhile (a parallel worker; invisible to this
+  transaction's snapshot) are skipped as ``_locked_increment`` skips them,
+  trying the first document alone number after number; any other failed
+  INSERT makes ``insert`` give up, and the ORM books the batch;
   ``sequence_prefix``/``sequence_number`` split the number as Odoo does,
   ``made_sequence_gap`` only when the journal's previous number is missing;
 * ``payment_reference`` is the number (the journal's Odoo/invoice
@@ -234,8 +237,9 @@ def batch_covered(env):
 
 def insert(env, vals_list):
     """Insert the posted fee documents of ``vals_list`` (accepted by
-    ``covers``); returns the moves in the given order, or None when a number
-    was taken meanwhile (nothing inserted then)."""
+    ``covers``); returns the moves in the given order, numbered after
+    the numbers another transaction posted meanwhile, or None when the
+    INSERT fails otherwise (nothing inserted then)."""
     Move = env["account.move"]
     Line = env["account.move.line"]
     now = env.cr.now()
@@ -243,8 +247,78 @@ def insert(env, vals_list):
     log = {"create_uid": uid, "create_date": now, "write_uid": uid, "write_date": now}
     defaults = Move.default_get(["invoice_incoterm_id"])
     partners = _PartnerValues(env, vals_list)
-    numbers = _number(env, vals_list)
+    shifts = defaultdict(int)
+    while True:
+        numbers = _number(env, vals_list, shifts)
+        move_rows, lines_of = _rows(env, vals_list, numbers, partners, defaults, log)
+        try:
+            with env.cr.savepoint(flush=False):
+                move_ids = _insert_rows(env, Move, move_rows, log_exceptions=False)
+            break
+        except pgerrors.UniqueViolation:
+            # Another transaction posted numbers of this sequence that this
+            # one does not see (a parallel worker): continue after them.
+            if not _skip_taken(env, vals_list, move_rows, numbers, shifts):
+                return None
+    line_rows = [
+        (dict(line, move_id=move_id), currency)
+        for move_id, (lines, currency) in zip(move_ids, lines_of, strict=True)
+        for line in lines
+    ]
+    line_ids = _insert_rows(env, Line, line_rows)
+    _leave_cache(env, numbers)
+    env.invalidate_all()
+    moves, lines = Move.browse(move_ids), Line.browse(line_ids)
+    # What depends on the new rows elsewhere (a notice's fee document, ...)
+    # is recomputed as after the ORM's INSERT; the rows' own computed
+    # columns are final.
+    with (
+        env.protecting([f for f in Move._fields.values() if f.store], moves),
+        env.protecting([f for f in Line._fields.values() if f.store], lines),
+    ):
+        moves.modified(Move._fields, create=True)
+        lines.modified(Line._fields, create=True)
+    return moves
 
+
+# How far past the numbers it sees a batch looks for its first free
+# number (numbers posted meanwhile by other transactions); beyond, the
+# ORM books the batch.
+MAX_NUMBERS_TAKEN = 5000
+
+
+def _skip_taken(env, vals_list, move_rows, numbers, shifts):
+    """Move each sequence of the batch past the numbers another transaction
+    has posted meanwhile, as Odoo's ``_locked_increment`` finds them: try
+    the sequence's first document alone, number after number (each try in
+    a savepoint, waiting for a transaction still posting it), until one is
+    free. False when no number of the batch was taken (another unique
+    constraint failed) or too many are: the ORM books the batch then."""
+    moved = False
+    first = {}  # the first document of each sequence, by its number
+    for index, (*_values, cache_key, seq) in enumerate(numbers):
+        if cache_key not in first or seq < numbers[first[cache_key]][5]:
+            first[cache_key] = index
+    for cache_key, index in first.items():
+        row, currency = move_rows[index]
+        for _try in range(MAX_NUMBERS_TAKEN):
+            try:
+                with env.cr.savepoint(flush=False) as savepoint:
+                    _insert_rows(env, env["account.move"], [(row, currency)], log_exceptions=False)
+                    savepoint.rollback()  # only a probe: the batch is inserted whole
+                break
+            except pgerrors.UniqueViolation:
+                shifts[cache_key] += 1
+                moved = True
+                row = dict(row, name=_number(env, vals_list, shifts)[index][0])
+        else:
+            return False
+    return moved
+
+
+def _rows(env, vals_list, numbers, partners, defaults, log):
+    """The account_move rows and, per move, its account_move_line rows
+    (each with the currency that rounds it)."""
     move_rows = []
     lines_of = []
     for vals, (name, prefix, number, gap, _key, _seq) in zip(vals_list, numbers, strict=True):
@@ -369,31 +443,7 @@ def insert(env, vals_list):
         )
         lines_of.append((lines, currency))
 
-    try:
-        with env.cr.savepoint(flush=False):
-            # A number taken meanwhile is no error: the ORM books the batch.
-            move_ids = _insert_rows(env, Move, move_rows, log_exceptions=False)
-    except pgerrors.UniqueViolation:
-        return None
-    line_rows = [
-        (dict(line, move_id=move_id), currency)
-        for move_id, (lines, currency) in zip(move_ids, lines_of, strict=True)
-        for line in lines
-    ]
-    line_ids = _insert_rows(env, Line, line_rows)
-    _leave_cache(env, numbers)
-    env.invalidate_all()
-    moves, lines = Move.browse(move_ids), Line.browse(line_ids)
-    # What depends on the new rows elsewhere (a notice's fee document, ...)
-    # is recomputed as after the ORM's INSERT; the rows' own computed
-    # columns are final.
-    with (
-        env.protecting([f for f in Move._fields.values() if f.store], moves),
-        env.protecting([f for f in Line._fields.values() if f.store], lines),
-    ):
-        moves.modified(Move._fields, create=True)
-        lines.modified(Line._fields, create=True)
-    return moves
+    return move_rows, lines_of
 
 
 def _insert_rows(env, model, rows, log_exceptions=True):
@@ -506,11 +556,13 @@ class _PartnerValues:
         return self.banks[company.id]
 
 
-def _number(env, vals_list):
-    """(name, sequence_prefix, sequence_number, made_sequence_gap) of each
-    document, numbered as posting numbers a batch: by date, reference and
-    creation, continuing the journal's sequence and the transaction's
-    sequence cache."""
+def _number(env, vals_list, shifts=None):
+    """(name, sequence_prefix, sequence_number, made_sequence_gap,
+    cache_key, seq) of each document, numbered as posting numbers a batch:
+    by date, reference and creation, continuing the journal's sequence and
+    the transaction's sequence cache; ``shifts``: per sequence (cache key),
+    how many numbers other transactions have taken meanwhile."""
+    shifts = shifts or {}
     Move = env["account.move"]
     cache = Move._get_sequence_cache()
     formats = {}
@@ -549,7 +601,7 @@ def _number(env, vals_list):
         # The transaction's cache first, as _locked_increment; the cache is
         # only moved on once the documents are inserted (_leave_cache).
         if cache_key not in counters:
-            counters[cache_key] = cache.get(cache_key, seq)
+            counters[cache_key] = cache.get(cache_key, seq) + shifts.get(cache_key, 0)
         counters[cache_key] += 1
         seq = counters[cache_key]
         name = format_string.format(**format_values, seq=seq)
@@ -560,6 +612,9 @@ def _number(env, vals_list):
             first_of[(vals["journal_id"], prefix)] = i
     for (journal_id, prefix), i in first_of.items():
         number = result[i][2]
+        if shifts.get(result[i][4]):
+            # the number before it is taken: the probes found it
+            continue
         if number > 1:
             env.cr.execute(
                 SQL(

@@ -450,19 +450,27 @@ class TestFeeDocumentShortcuts(DunningCommon):
         self.assertTrue(receivable.matching_number)
         self.assertEqual(move.amount_residual, 0.0)
 
-    def test_a_number_taken_meanwhile_leaves_the_batch_to_odoo(self):
-        first = fee_documents.book_documents(self.env, [self._vals(self.consumer)])
-        original = fee_documents_sql._number
+    def _book_after_numbers_taken(self, taken):
+        """Book two documents as a parallel worker would that does not see
+        the last ``taken`` numbers of the journal: another transaction
+        posted them after this one's snapshot. Returns (the documents, the
+        batches the ORM shortcuts posted, the last number taken)."""
+        Move = self.env["account.move"]
+        posted = fee_documents.book_documents(
+            self.env, [self._vals(self.consumer) for _i in range(taken)]
+        )
+        # This transaction's sequence cache knows nothing of them either.
+        Move._get_sequence_cache().clear()
+        original_format = type(Move)._get_next_sequence_format
 
-        def taken(env, vals_list):
-            # as if another transaction had posted the number in between
-            numbers = original(env, vals_list)
-            return [(first.name, *numbers[0][1:]), *numbers[1:]]
+        def stale_format(move):
+            format_string, format_values = original_format(move)
+            return format_string, dict(format_values, seq=format_values["seq"] - taken)
 
         posts = []
         original_post = fee_documents.post_batch
         with (
-            patch.object(fee_documents_sql, "_number", taken),
+            patch.object(type(Move), "_get_next_sequence_format", stale_format),
             patch.object(
                 fee_documents, "post_batch", lambda m: posts.append(m) or original_post(m)
             ),
@@ -470,10 +478,23 @@ class TestFeeDocumentShortcuts(DunningCommon):
             moves = fee_documents.book_documents(
                 self.env, [self._vals(self.business), self._vals(self.consumer)]
             )
+        return moves, posts, max(posted.mapped("sequence_number"))
+
+    def test_numbers_taken_meanwhile_are_skipped(self):
+        moves, posts, last = self._book_after_numbers_taken(3)
+        self.assertEqual(posts, [], "still inserted below the ORM")
+        self.assertEqual(set(moves.mapped("state")), {"posted"})
+        self.assertEqual(moves.mapped("sequence_number"), [last + 1, last + 2])
+        self.assertEqual(moves.mapped("made_sequence_gap"), [False, False])
+        self.assertEqual(moves.partner_id, self.business | self.consumer)
+        # The transaction's sequence cache continues after them.
+        later = fee_documents.book_documents(self.env, [self._vals(self.consumer)])
+        self.assertEqual(later.sequence_number, last + 3)
+
+    def test_too_many_numbers_taken_leave_the_batch_to_odoo(self):
+        with patch.object(fee_documents_sql, "MAX_NUMBERS_TAKEN", 2):
+            moves, posts, last = self._book_after_numbers_taken(3)
         self.assertEqual(len(posts), 1, "booked by the ORM shortcuts")
         self.assertEqual(set(moves.mapped("state")), {"posted"})
-        self.assertEqual(
-            moves.mapped("sequence_number"),
-            [first.sequence_number + 1, first.sequence_number + 2],
-        )
+        self.assertEqual(moves.mapped("sequence_number"), [last + 1, last + 2])
         self.assertEqual(moves.partner_id, self.business | self.consumer)
