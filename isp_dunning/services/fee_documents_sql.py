@@ -36,8 +36,10 @@ given):
   totals, residuals (receivable only, reconcilable) and ``payment_state``
   ``not_paid`` of an unpaid invoice;
 * every other stored column is known to the insert (``MOVE_COLUMNS``,
-  ``LINE_COLUMNS``): Odoo's default or NULL; a module adding a stored
-  field to either model makes ``batch_covered`` refuse.
+  ``LINE_COLUMNS``): Odoo's default or NULL, or computed by the ORM after
+  the INSERT (``COMPUTED_AFTER_INSERT``: Peppol's state, which German
+  databases have); a module adding another stored field to either model
+  makes ``batch_covered`` refuse.
 
 ``batch_covered`` and ``covered`` accept only what this describes (and
 refuse a hashed journal, lock dates, storno, an analytic distribution model,
@@ -80,8 +82,16 @@ MOVE_COLUMNS = frozenset(
     dunning_blocked_until dunning_block_reason dunning_interest_until
     dunning_lump_sum_charged dunning_returns_pending dunning_handed_over
     dunning_handover_date dunning_fee_notice_id
+    peppol_message_uuid peppol_move_state
     """.split()
 )
+# Stored fields of Odoo's own modules that the ORM computes after the
+# INSERT, as it does after its own (account_peppol's, installed with
+# l10n_de: whether the invoice is ready to be sent by Peppol).
+COMPUTED_AFTER_INSERT = {
+    "account.move": frozenset({"peppol_move_state"}),
+    "account.move.line": frozenset(),
+}
 # Every stored column of account.move.line, likewise.
 LINE_COLUMNS = frozenset(
     """
@@ -278,6 +288,9 @@ def insert(env, vals_list):
     ):
         moves.modified(Move._fields, create=True)
         lines.modified(Line._fields, create=True)
+    for records in (moves, lines):
+        for name in COMPUTED_AFTER_INSERT[records._name] & set(records._fields):
+            env.add_to_compute(records._fields[name], records)
     return moves
 
 
@@ -449,7 +462,10 @@ def _rows(env, vals_list, numbers, partners, defaults, log):
 def _insert_rows(env, model, rows, log_exceptions=True):
     """One INSERT of ``rows`` ((values, currency) pairs), each value
     converted as the ORM converts it; returns the ids in order."""
-    columns = sorted({name for values, _currency in rows for name in values})
+    computed_later = COMPUTED_AFTER_INSERT[model._name]
+    columns = sorted(
+        {name for values, _currency in rows for name in values if name not in computed_later}
+    )
     sql_rows = []
     for values, currency in rows:
         row = []

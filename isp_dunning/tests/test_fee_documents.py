@@ -424,6 +424,15 @@ class TestFeeDocumentShortcuts(DunningCommon):
                     move = fee_documents.book_documents(self.env, [vals])
                 self.assertEqual(move.state, "posted", "booked by the ORM")
 
+    def test_a_field_computed_by_the_orm_after_the_insert(self):
+        # As Peppol's state in a German database: the insert leaves the
+        # column to the ORM, which computes it as after its own INSERT.
+        later = {"account.move": frozenset({"invoice_partner_display_name", "amount_residual"})}
+        with patch.dict(fee_documents_sql.COMPUTED_AFTER_INSERT, later):
+            fast, _plain = self.assertShortcutEqualsOdoo(self._vals(self.consumer))
+        self.assertEqual(fast.invoice_partner_display_name, self.consumer.name)
+        self.assertEqual(fast.amount_residual, 45.87)
+
     def test_a_hashed_journal_or_locked_date_refuses_the_insert(self):
         vals = self._vals(self.consumer)
         self.journal.restrict_mode_hash_table = True
