@@ -446,7 +446,7 @@ def parallel_section():
         "The isp pass with fee documents on the same book, once by one Odoo process and once "
         "by the run and a batch worker process beside it (cron-triggered batch claims, `FOR "
         "UPDATE SKIP LOCKED`), one right after the other, each on a fresh copy of the book. "
-        "\"Same outcome\": the same notices, dunned invoices and fee documents as on one "
+        '"Same outcome": the same notices, dunned invoices and fee documents as on one '
         "worker.",
         "",
         "| open invoices | workers | wall s | Odoo CPU s (all processes) | notices | dunned | "
