@@ -57,7 +57,9 @@ from collections import defaultdict
 from psycopg2 import errors as pgerrors
 
 from odoo import fields
-from odoo.tools import SQL, float_repr
+from odoo.tools import SQL
+
+from . import sql_rows
 
 # Every stored column of account.move: the values ``insert`` gives and
 # those it knows to be NULL or a default for a fee document.
@@ -142,22 +144,9 @@ def covered(env, vals_list):
     exactly as Odoo's create + action_post would. What is the same for many
     documents (company, journal, date) is checked once."""
     partners = _prefetched(env["res.partner"], [vals.get("partner_id") for vals in vals_list])
-    accounts = _prefetched(
-        env["account.account"],
-        [
-            line.get("account_id")
-            for vals in vals_list
-            for _c, _i, line in vals.get("invoice_line_ids") or ()
-        ],
-    )
-    products = _prefetched(
-        env["product.product"],
-        [
-            line.get("product_id")
-            for vals in vals_list
-            for _c, _i, line in vals.get("invoice_line_ids") or ()
-        ],
-    )
+    lines = [line for vals in vals_list for _c, _i, line in vals.get("invoice_line_ids") or ()]
+    accounts = _prefetched(env["account.account"], [line.get("account_id") for line in lines])
+    products = _prefetched(env["product.product"], [line.get("product_id") for line in lines])
     settings = {}
 
     def setting_covered(company_id, journal_id, date):
@@ -461,41 +450,27 @@ def _rows(env, vals_list, numbers, partners, defaults, log):
 
 def _insert_rows(env, model, rows, log_exceptions=True):
     """One INSERT of ``rows`` ((values, currency) pairs), each value
-    converted as the ORM converts it; returns the ids in order."""
+    converted as the ORM converts it, a column not given NULL; returns the
+    ids in order."""
     computed_later = COMPUTED_AFTER_INSERT[model._name]
     columns = sorted(
         {name for values, _currency in rows for name in values if name not in computed_later}
     )
-    sql_rows = []
-    for values, currency in rows:
-        row = []
-        for name in columns:
-            field = model._fields[name]
-            value = values.get(name)
-            if name not in values:
-                row.append(SQL("NULL"))
-            elif field.type == "monetary":
-                # Monetary.convert_to_column_insert, with the currency known.
-                if value is None:
-                    row.append(SQL("NULL"))
-                else:
-                    value = currency.round(float(value or 0.0))
-                    row.append(float_repr(value, currency.decimal_places))
-            elif value is None:
-                row.append(SQL("NULL"))
-            else:
-                row.append(field.convert_to_column_insert(value, model, values))
-        sql_rows.append(SQL("(%s)", SQL(", ").join(row)))
-    env.cr.execute(
-        SQL(
-            "INSERT INTO %s (%s) VALUES %s RETURNING id",
-            SQL.identifier(model._table),
-            SQL(", ").join(map(SQL.identifier, columns)),
-            SQL(", ").join(sql_rows),
-        ),
+    return sql_rows.insert(
+        env,
+        model,
+        columns,
+        [
+            [
+                sql_rows.column_value(model, name, values, currency)
+                if name in values
+                else SQL("NULL")
+                for name in columns
+            ]
+            for values, currency in rows
+        ],
         log_exceptions=log_exceptions,
     )
-    return [row[0] for row in env.cr.fetchall()]
 
 
 class _PartnerValues:

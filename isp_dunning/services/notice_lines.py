@@ -12,8 +12,10 @@ ORM creates from the same values).
 """
 
 from odoo.models import LOG_ACCESS_COLUMNS
-from odoo.tools import SQL, float_repr
+from odoo.tools import SQL
 from odoo.tools.misc import split_every
+
+from . import sql_rows
 
 INSERT_BATCH_SIZE = 1000
 
@@ -55,31 +57,16 @@ def insert(notices, lines_of):
     for sublist in split_every(INSERT_BATCH_SIZE, stored_list):
         fnames = sorted({name for stored in sublist for name in stored})
         columns = [name for name in fnames if Line._fields[name].column_type]
-        rows = []
-        for stored in sublist:
-            currency = currencies[stored["currency_id"]]
-            row = []
-            for name in columns:
-                field = Line._fields[name]
-                if name not in stored:
-                    row.append(SQL("DEFAULT"))
-                elif field.type == "monetary":
-                    # Monetary.convert_to_column_insert, without a new
-                    # record per amount to find the currency.
-                    value = currency.round(float(stored[name] or 0.0))
-                    row.append(float_repr(value, currency.decimal_places))
-                else:
-                    row.append(field.convert_to_column_insert(stored[name], Line, stored))
-            rows.append(tuple(row))
-        env.cr.execute(
-            SQL(
-                "INSERT INTO %s (%s) VALUES %s RETURNING id",
-                SQL.identifier(Line._table),
-                SQL(", ").join(map(SQL.identifier, columns)),
-                SQL(", ").join(rows),
-            )
-        )
-        ids.extend(row[0] for row in env.cr.fetchall())
+        rows = [
+            [
+                sql_rows.column_value(Line, name, stored, currencies[stored["currency_id"]])
+                if name in stored
+                else SQL("DEFAULT")
+                for name in columns
+            ]
+            for stored in sublist
+        ]
+        ids.extend(sql_rows.insert(env, Line, columns, rows))
     lines = Line.browse(ids)
     notices.invalidate_recordset(["line_ids"])
     lines.modified(Line._fields, create=True)
