@@ -66,10 +66,12 @@ def book(run, plans, move_data, context, stats):
     notices = Notice.create(notice_vals)
     # The lines of the whole batch in one INSERT (services/notice_lines.py).
     notice_lines.insert(notices, dict(zip(notices.ids, line_vals, strict=True)))
-    fee_documents.create_fee_moves(run, notices, notice_plans)
     _update_invoices(run, plans, move_data, levels)
     partners._dunning_refresh_level()
     portal_blocking.apply_notices(notices, context.get("working_calendar"))
+    # Last: a fee document's number is held from its INSERT to the commit,
+    # and a parallel worker posting in the same journal waits for it.
+    fee_documents.create_fee_moves(run, notices, notice_plans)
     stats["notices"] += len(notices)
     stats["invoices"] += sum(len(n.escalated_move_ids) for n in notice_plans)
     return notices
