@@ -247,8 +247,9 @@ def insert(env, vals_list):
     defaults = Move.default_get(["invoice_incoterm_id"])
     partners = _PartnerValues(env, vals_list)
     shifts = defaultdict(int)
+    formats = {}
     while True:
-        numbers = _number(env, vals_list, shifts)
+        numbers = _number(env, vals_list, shifts, formats)
         move_rows, lines_of = _rows(env, vals_list, numbers, partners, defaults, log)
         try:
             with env.cr.savepoint(flush=False):
@@ -257,7 +258,7 @@ def insert(env, vals_list):
         except pgerrors.UniqueViolation:
             # Another transaction posted numbers of this sequence that this
             # one does not see (a parallel worker): continue after them.
-            if not _skip_taken(env, vals_list, move_rows, numbers, shifts):
+            if not _skip_taken(env, vals_list, move_rows, numbers, shifts, formats):
                 return None
     line_rows = [
         (dict(line, move_id=move_id), currency)
@@ -289,7 +290,7 @@ def insert(env, vals_list):
 MAX_NUMBERS_TAKEN = 5000
 
 
-def _skip_taken(env, vals_list, move_rows, numbers, shifts):
+def _skip_taken(env, vals_list, move_rows, numbers, shifts, formats):
     """Move each sequence of the batch past the numbers another transaction
     has posted meanwhile, as Odoo's ``_locked_increment`` finds them: try
     the sequence's first document alone, number after number (each try in
@@ -312,7 +313,7 @@ def _skip_taken(env, vals_list, move_rows, numbers, shifts):
             except pgerrors.UniqueViolation:
                 shifts[cache_key] += 1
                 moved = True
-                row = dict(row, name=_number(env, vals_list, shifts)[index][0])
+                row = dict(row, name=_number(env, vals_list, shifts, formats)[index][0])
         else:
             return False
     return moved
@@ -489,6 +490,8 @@ class _PartnerValues:
         self.cache = {}
         self.banks = {}
         self.auto_positions = {}
+        self.by_region = {}
+        self.regions_decide = _positions_ranked_by_odoo(env)
 
     def of(self, partner_id, company):
         key = (partner_id, company.id)
@@ -536,7 +539,15 @@ class _PartnerValues:
             )
         if not self.auto_positions[company.id]:
             return Position.browse()
-        return Position._get_fiscal_position(partner, delivery=delivery)
+        if not self.regions_decide or partner.vat or delivery.vat:
+            return Position._get_fiscal_position(partner, delivery=delivery)
+        # Without a VAT number (and without a position of its own) Odoo's
+        # ranking of the automatic positions reads only the address's
+        # country, state and zip: one search per region, not per customer.
+        region = (company.id, delivery.country_id.id, delivery.state_id.id, delivery.zip or "")
+        if region not in self.by_region:
+            self.by_region[region] = Position._get_fiscal_position(partner, delivery=delivery)
+        return self.by_region[region]
 
     def company_bank(self, company):
         if company.id not in self.banks:
@@ -547,17 +558,36 @@ class _PartnerValues:
         return self.banks[company.id]
 
 
-def _number(env, vals_list, shifts=None):
+# Where Odoo's choice of an automatic fiscal position is defined: a module
+# that ranks positions by other values of the customer overrides one of
+# these methods.
+POSITION_METHODS = ("_get_fiscal_position", "_get_fpos_ranking_functions", "_get_vat_valid")
+POSITION_MODULES = ("odoo.addons.account.", "odoo.addons.base_vat.")
+
+
+def _positions_ranked_by_odoo(env):
+    """Whether only account and base_vat define how the automatic fiscal
+    position is chosen."""
+    mro = type(env["account.fiscal.position"]).__mro__
+    for name in POSITION_METHODS:
+        owners = [getattr(vars(cls)[name], "__module__", "") for cls in mro if name in vars(cls)]
+        if not owners or not all(owner.startswith(POSITION_MODULES) for owner in owners):
+            return False
+    return True
+
+
+def _number(env, vals_list, shifts=None, formats=None):
     """(name, sequence_prefix, sequence_number, made_sequence_gap,
     cache_key, seq) of each document, numbered as posting numbers a batch:
     by date, reference and creation, continuing the journal's sequence and
     the transaction's sequence cache; ``shifts``: per sequence (cache key),
-    how many numbers other transactions have taken meanwhile."""
+    how many numbers other transactions have taken meanwhile; ``formats``:
+    the sequences' formats of an earlier call for the same batch (filled
+    here), so that numbering again past taken numbers costs no query."""
     shifts = shifts or {}
     Move = env["account.move"]
     cache = Move._get_sequence_cache()
-    formats = {}
-    regexes = {}
+    formats = {} if formats is None else formats
     counters = {}
     order = sorted(
         range(len(vals_list)),
@@ -580,15 +610,15 @@ def _number(env, vals_list, shifts=None):
             )
             format_string, format_values = probe._get_next_sequence_format()
             seq = format_values.pop("seq")
-            regexes[key] = probe._make_regex_non_capturing(
+            regex = probe._make_regex_non_capturing(
                 probe._sequence_fixed_regex.replace(r"?P<seq>", "")
             )
             cache_key = (
                 format_string.format(**format_values, seq=0),
                 env["account.journal"].browse(vals["journal_id"]),
             )
-            formats[key] = (format_string, format_values, seq, cache_key)
-        format_string, format_values, seq, cache_key = formats[key]
+            formats[key] = (format_string, format_values, seq, cache_key, regex)
+        format_string, format_values, seq, cache_key, regex = formats[key]
         # The transaction's cache first, as _locked_increment; the cache is
         # only moved on once the documents are inserted (_leave_cache).
         if cache_key not in counters:
@@ -596,7 +626,7 @@ def _number(env, vals_list, shifts=None):
         counters[cache_key] += 1
         seq = counters[cache_key]
         name = format_string.format(**format_values, seq=seq)
-        matching = re.match(regexes[key], name)
+        matching = re.match(regex, name)
         prefix, number = name[: matching.start(1)], int(matching.group(1) or 0)
         result[i] = [name, prefix, number, False, cache_key, seq]
         if (vals["journal_id"], prefix) not in first_of:

@@ -2,6 +2,7 @@
 own create + action_post gives, for every configuration they accept, and
 anything else goes through Odoo's own machinery."""
 
+import functools
 from datetime import date
 from unittest.mock import patch
 
@@ -289,6 +290,99 @@ class TestFeeDocumentShortcuts(DunningCommon):
         )
         fast, _plain = self.assertShortcutEqualsOdoo(self._vals(other))
         self.assertFalse(fast.fiscal_position_id)
+
+    def _customers_by_region(self):
+        austria = self.env.ref("base.at")
+        Position = self.env["account.fiscal.position"]
+        vienna = Position.create(
+            {
+                "name": "Wien",
+                "company_id": self.company.id,
+                "auto_apply": True,
+                "country_id": austria.id,
+                "zip_from": "1000",
+                "zip_to": "1999",
+                "sequence": 1,
+            }
+        )
+        rest = Position.create(
+            {
+                "name": "Österreich",
+                "company_id": self.company.id,
+                "auto_apply": True,
+                "country_id": austria.id,
+                "sequence": 2,
+            }
+        )
+        customers = self.env["res.partner"].create(
+            [
+                {"name": name, "country_id": austria.id, "zip": zip_code, "vat": vat}
+                for name, zip_code, vat in (
+                    ("Kunde Wien 1", "1010", False),
+                    ("Kunde Wien 2", "1010", False),
+                    ("Kunde Graz 1", "8010", False),
+                    ("Kunde Graz 2", "8010", False),
+                    ("Kunde ohne PLZ", False, False),
+                    ("Firma Wien", "1010", "ATU12345675"),
+                )
+            ]
+        )
+        return customers, vienna, rest
+
+    def _book_counting_positions(self, customers):
+        Position = type(self.env["account.fiscal.position"])
+        calls = []
+        original = Position._get_fiscal_position
+
+        @functools.wraps(original)  # Odoo's own method, counted
+        def counted(positions, partner, delivery=None):
+            calls.append(partner.name)
+            return original(positions, partner, delivery=delivery)
+
+        with patch.object(Position, "_get_fiscal_position", counted):
+            moves = fee_documents.book_documents(self.env, [self._vals(c) for c in customers])
+        return moves, calls
+
+    def test_fiscal_positions_of_a_batch_chosen_once_per_region(self):
+        """Customers without VAT number of one region (country, state, zip)
+        share Odoo's choice of an automatic position; each document has the
+        position Odoo's own booking gives it."""
+        customers, vienna, rest = self._customers_by_region()
+        inserted = fee_documents_sql.insert
+        with patch.object(fee_documents_sql, "insert", side_effect=inserted) as spy:
+            moves, calls = self._book_counting_positions(customers)
+        self.assertEqual(spy.call_count, 1, "inserted below the ORM")
+        plain = fee_documents.book_documents(
+            self.env, [self._vals(c) for c in customers], shortcuts=False
+        )
+        self.assertEqual(moves.fiscal_position_id.ids, plain.fiscal_position_id.ids)
+        self.assertEqual(
+            [move.fiscal_position_id for move in moves],
+            [move.fiscal_position_id for move in plain],
+        )
+        self.assertEqual(
+            [move.fiscal_position_id for move in moves], [vienna, vienna, rest, rest, rest, vienna]
+        )
+        # Vienna, Graz, no zip: once each; the customer with a VAT number alone.
+        self.assertEqual(calls, ["Kunde Wien 1", "Kunde Graz 1", "Kunde ohne PLZ", "Firma Wien"])
+
+    def test_a_module_ranking_positions_otherwise_is_asked_per_customer(self):
+        customers, vienna, _rest = self._customers_by_region()
+        Position = type(self.env["account.fiscal.position"])
+        original = Position._get_fpos_ranking_functions
+
+        def ranked_by_name(positions, partner):
+            # e.g. a localization ranking by a value of the customer
+            return [
+                *original(positions, partner),
+                ("name", lambda fpos: fpos != vienna or partner.name != "Kunde Wien 2"),
+            ]
+
+        with patch.object(Position, "_get_fpos_ranking_functions", ranked_by_name):
+            moves, calls = self._book_counting_positions(customers)
+        self.assertEqual(calls, customers.mapped("name"))
+        self.assertEqual(moves[0].fiscal_position_id, vienna)
+        self.assertNotEqual(moves[1].fiscal_position_id, vienna)
 
     def test_contact_of_a_company_with_salesperson_address_and_product(self):
         admin = self.env.ref("base.user_admin")
