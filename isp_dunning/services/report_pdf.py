@@ -29,6 +29,13 @@ RECORDS_PER_PROCESS = 20
 # wkhtmltopdf processes at a time: each spends part of its time waiting
 # (the report's JavaScript delay, the styles from the HTTP server).
 PARALLEL_PROCESSES = 2
+# Milliseconds wkhtmltopdf waits after loading a chunk before printing it.
+# Odoo's ``report.print_delay`` (1,000 by default) gives a report's own
+# scripts time to draw (charts); the documents printed in batches here (the
+# letter, the handover summary, Odoo's invoice) have none: the layout's
+# header and footer script runs on load. A second per process of 20
+# records was a quarter of a letter's cost.
+JAVASCRIPT_DELAY_MS = 100
 # Odoo's header/footer script picks the record's entry by the index in the
 # body file's name (web.minimal_layout: ``webpage.split('.', 4)[3]``).
 BODY_FILE = "report.body.tmp.{index}.html"
@@ -279,7 +286,7 @@ def _render_in_chunks(env, report_ref, records):
         args = reports._build_wkhtmltopdf_args(
             report.get_paperformat(), False, specific_paperformat_args=paper_args
         )
-        contents = _run_parallel(args, documents)
+        contents = _run_parallel(_with_javascript_delay(args, JAVASCRIPT_DELAY_MS), documents)
     pdfs = {}
     for (start, stop), content in zip(chunks, contents, strict=True):
         ids = html_ids[start:stop]
@@ -289,6 +296,18 @@ def _render_in_chunks(env, report_ref, records):
             continue
         pdfs.update(split_pdf_at_pages(content, ids, starts))
     return pdfs
+
+
+def _with_javascript_delay(args, delay_ms):
+    """wkhtmltopdf's arguments with ``--javascript-delay`` set to ``delay_ms``
+    when it is longer."""
+    args = list(args)
+    if "--javascript-delay" in args:
+        index = args.index("--javascript-delay") + 1
+        args[index] = str(min(int(args[index]), delay_ms))
+    else:
+        args += ["--javascript-delay", str(delay_ms)]
+    return args
 
 
 def _run_parallel(args, documents):

@@ -195,6 +195,22 @@ class TestLetter(EuroCompanyMixin, DunningCommon):
         self.assertEqual(flat.count("Dear "), 1)
         self.assertIn("Page: 1 of 1", flat)
 
+    def test_a_shorter_print_delay_of_the_company_is_kept(self):
+        self.env["ir.config_parameter"].sudo().set_param("report.print_delay", "20")
+        args = self.env["ir.actions.report"]._build_wkhtmltopdf_args(
+            self.env.company.paperformat_id, False
+        )
+        self.assertIn("--javascript-delay", args)
+        shortened = report_pdf._with_javascript_delay(args, report_pdf.JAVASCRIPT_DELAY_MS)
+        self.assertEqual(shortened[shortened.index("--javascript-delay") + 1], "20")
+        self.env["ir.config_parameter"].sudo().set_param("report.print_delay", "1000")
+        args = self.env["ir.actions.report"]._build_wkhtmltopdf_args(
+            self.env.company.paperformat_id, False
+        )
+        shortened = report_pdf._with_javascript_delay(args, report_pdf.JAVASCRIPT_DELAY_MS)
+        self.assertEqual(shortened[shortened.index("--javascript-delay") + 1], "100")
+        self.assertEqual(args[args.index("--javascript-delay") + 1], "1000", "a copy")
+
     def test_batch_of_one_document_builds_leaves_no_marker(self):
         """wkhtmltopdf builds that take one document (Debian's) render a
         batch of letters in two runs and store no marker text."""
@@ -240,10 +256,12 @@ class TestLetter(EuroCompanyMixin, DunningCommon):
         letters = long_notice | short_notice
         letters.letter_attachment_id.unlink()
         processes = []
+        delays = []
         run_parallel = report_pdf._run_parallel
 
         def counted(args, documents):
             processes.extend(documents)
+            delays.append(args[args.index("--javascript-delay") + 1])
             return run_parallel(args, documents)
 
         with (
@@ -252,6 +270,9 @@ class TestLetter(EuroCompanyMixin, DunningCommon):
         ):
             letters_service.produce_letters(letters)
         self.assertEqual(len(processes), 2)
+        # Not Odoo's second per process: the letters have no script of
+        # their own, the page count below is drawn on load.
+        self.assertEqual(delays, [str(report_pdf.JAVASCRIPT_DELAY_MS)])
         for _bodies, header, footer in processes:
             for document, entries in (
                 (header, "minimal_layout_report_headers"),
