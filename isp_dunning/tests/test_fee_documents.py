@@ -594,6 +594,25 @@ class TestFeeDocumentShortcuts(DunningCommon):
         later = fee_documents.book_documents(self.env, [self._vals(self.consumer)])
         self.assertEqual(later.sequence_number, last + 3)
 
+    def test_numbers_taken_meanwhile_are_passed_in_one_look(self):
+        """The first free number is read from the committed documents, not
+        found by a probe per number taken: the batch's INSERT, one probe,
+        the batch's INSERT again."""
+        attempts = []
+        original = fee_documents_sql._insert_rows
+
+        def counted(env, model, rows, log_exceptions=True):
+            if model._name == "account.move":
+                attempts.append(len(rows))
+            return original(env, model, rows, log_exceptions)
+
+        with patch.object(fee_documents_sql, "_insert_rows", counted):
+            moves, posts, last = self._book_after_numbers_taken(30)
+        self.assertEqual(posts, [])
+        self.assertEqual(moves.mapped("sequence_number"), [last + 1, last + 2])
+        # The 30 documents posted first; the batch, one probe, the batch.
+        self.assertEqual(attempts, [30, 2, 1, 2])
+
     def test_too_many_numbers_taken_leave_the_batch_to_odoo(self):
         with patch.object(fee_documents_sql, "MAX_NUMBERS_TAKEN", 2):
             moves, posts, last = self._book_after_numbers_taken(3)
