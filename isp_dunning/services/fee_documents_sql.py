@@ -492,17 +492,13 @@ def _insert_rows(env, model, rows, log_exceptions=True):
     columns = sorted(
         {name for values, _currency in rows for name in values if name not in computed_later}
     )
+    convert = sql_rows.ColumnValues(model)
     return sql_rows.insert(
         env,
         model,
         columns,
         [
-            [
-                sql_rows.column_value(model, name, values, currency)
-                if name in values
-                else SQL("NULL")
-                for name in columns
-            ]
+            [convert(name, values, currency) if name in values else None for name in columns]
             for values, currency in rows
         ],
         log_exceptions=log_exceptions,

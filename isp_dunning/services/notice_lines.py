@@ -57,9 +57,10 @@ def insert(notices, lines_of):
     for sublist in split_every(INSERT_BATCH_SIZE, stored_list):
         fnames = sorted({name for stored in sublist for name in stored})
         columns = [name for name in fnames if Line._fields[name].column_type]
+        convert = sql_rows.ColumnValues(Line)
         rows = [
             [
-                sql_rows.column_value(Line, name, stored, currencies[stored["currency_id"]])
+                convert(name, stored, currencies[stored["currency_id"]])
                 if name in stored
                 else SQL("DEFAULT")
                 for name in columns
