@@ -35,10 +35,8 @@ class ColumnValues:
             key = (name, None, type(value), value)
         else:
             return field.convert_to_column_insert(value, self.model, values)
-        try:
+        if key in self.converted:
             return self.converted[key]
-        except KeyError:
-            pass
         if field.type == "monetary":
             converted = float_repr(currency.round(float(value or 0.0)), currency.decimal_places)
         else:
